@@ -1,0 +1,99 @@
+"""An endless, resumable stream of training batches.
+
+The order of samples is a fixed function of (seed, position): an endless concatenation of per-epoch
+permutations, cut into consecutive batches. The stream's whole state is the number of batches it has
+handed out, so a resumed run sees exactly the batches an uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from ganforge.data.augment import augment_batch
+from ganforge.data.base import collate_images
+
+
+class PositionedBatchSampler(Sampler[list[int]]):
+    """Index batches from batch number ``start`` on; epoch e is ``randperm(n)`` seeded by (seed, e)."""
+
+    def __init__(self, num_items: int, batch_size: int, seed: int, start: int = 0) -> None:
+        self.num_items = num_items
+        self.batch_size = batch_size
+        self.seed = seed
+        self.start = start
+
+    def _epoch_order(self, epoch: int) -> Tensor:
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        return torch.randperm(self.num_items, generator=generator)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        offset = self.start * self.batch_size
+        epoch, cursor = divmod(offset, self.num_items)
+        order = self._epoch_order(epoch)
+        while True:
+            batch: list[int] = []
+            while len(batch) < self.batch_size:
+                if cursor == self.num_items:
+                    epoch, cursor = epoch + 1, 0
+                    order = self._epoch_order(epoch)
+                take = min(self.batch_size - len(batch), self.num_items - cursor)
+                batch.extend(order[cursor : cursor + take].tolist())
+                cursor += take
+            yield batch
+
+
+class BatchStream:
+    """Endless batches of (images in [-1, 1] on ``device``, labels) from an image data set."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int,
+        seed: int,
+        device: torch.device,
+        num_workers: int = 0,
+        augment: Sequence[str] = (),
+    ) -> None:
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.seed = seed
+        self.device = device
+        self.num_workers = num_workers
+        self.augment = list(augment)
+        self.position = 0
+        self._batches: Iterator[Any] | None = None
+
+    def _loader(self) -> Iterator[Any]:
+        sampler = PositionedBatchSampler(len(self.dataset), self.batch_size, self.seed, self.position)
+        loader = DataLoader(
+            self.dataset,
+            batch_sampler=sampler,
+            num_workers=self.num_workers,
+            collate_fn=collate_images,
+            pin_memory=self.device.type == "cuda",
+            persistent_workers=False,
+        )
+        return iter(loader)
+
+    def next(self) -> tuple[Tensor, Tensor]:
+        if self._batches is None:
+            self._batches = self._loader()
+        images, labels = next(self._batches)
+        self.position += 1
+        images = images.to(self.device, non_blocking=True).float().div_(127.5).sub_(1.0)
+        labels = torch.as_tensor(labels).to(self.device, non_blocking=True)
+        if self.augment:
+            images = augment_batch(images, self.augment)
+        return images, labels
+
+    def state_dict(self) -> dict[str, int]:
+        return {"position": self.position}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.position = int(state["position"])
+        self._batches = None

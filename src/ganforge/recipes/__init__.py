@@ -1,0 +1,40 @@
+"""Training recipes: each owns its ``train_step``; the Trainer stays generic."""
+
+from __future__ import annotations
+
+import torch
+
+from ganforge.config import Config
+from ganforge.losses import build_loss
+from ganforge.nets import build_networks
+from ganforge.recipes.gan import GANRecipe
+
+__all__ = ["GANRecipe", "build_recipe"]
+
+
+def build_recipe(config: Config, image_shape: tuple[int, int, int], device: torch.device) -> GANRecipe:
+    """Networks, loss and Adam optimizers as the config describes them, on ``device``."""
+    generator, discriminator = build_networks(config.model, image_shape)
+    generator.to(device)
+    discriminator.to(device)
+    opt = config.optim
+    fused = device.type == "cuda"
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=opt.g_lr, betas=opt.g_betas,
+                                   foreach=not fused, fused=fused or None)
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=opt.d_lr, betas=opt.d_betas,
+                                   foreach=not fused, fused=fused or None)
+    lc = config.loss
+    loss = build_loss(lc.name, lc.variant, lc.real_label, lc.gp_weight, lc.clip, lc.r1_gamma)
+    return GANRecipe(
+        generator,
+        discriminator,
+        loss,
+        z_dim=config.model.z_dim,
+        g_optimizer=g_optimizer,
+        d_optimizer=d_optimizer,
+        n_critic=opt.n_critic,
+        ema_decay=config.train.ema_decay,
+        ema_warmup=config.train.ema_warmup,
+        amp=config.train.amp,
+        device=device,
+    )

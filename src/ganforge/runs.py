@@ -1,0 +1,168 @@
+"""Runs: train into a run folder, resume one, and draw samples from one.
+
+A run folder holds ``config.yaml`` (enough to reproduce the run), ``checkpoints/last.pt`` (the full
+training state), ``samples/`` (grids from a fixed noise batch), ``metrics.jsonl`` and ``losses.png``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.config import Config, load_yaml_file, validate
+from ganforge.data import build_dataset
+from ganforge.data.stream import BatchStream
+from ganforge.errors import GanforgeError
+from ganforge.nets import build_networks
+from ganforge.recipes import build_recipe
+from ganforge.train.callbacks import LossPlot, MetricsLog, ProgressBar, SampleGrid
+from ganforge.train.checkpoint import load_checkpoint, seed_everything
+from ganforge.train.trainer import Trainer
+
+GRID_NOISE_OFFSET = 7919  # the fixed sample-grid noise is drawn from seed + this, apart from training noise
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """Where each file of a run lives."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.root / "checkpoints" / "last.pt"
+
+    @property
+    def samples(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def loss_plot(self) -> Path:
+        return self.root / "losses.png"
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise GanforgeError(f"unknown device '{name}': use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise GanforgeError(f"device '{name}' asked for, but this machine has no CUDA GPU: use --device cpu")
+    return device
+
+
+def default_run_dir(config: Config) -> Path:
+    return Path("runs") / f"{config.preset or 'custom'}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def train(
+    config: Config,
+    out: str | Path | None = None,
+    steps: int | None = None,
+    progress: bool = True,
+) -> Path:
+    """Train a new run into ``out`` (which must not hold a run yet) and return its folder."""
+    run = RunFolder(Path(out) if out else default_run_dir(config))
+    if run.checkpoint.exists():
+        raise GanforgeError(
+            f"{run.root} already holds a run; continue it with `ganforge resume {run.root}` or pick another --out"
+        )
+    if steps is not None:
+        config = config.model_copy(update={"train": config.train.model_copy(update={"steps": steps})})
+    run.root.mkdir(parents=True, exist_ok=True)
+    run.config.write_text(config.to_yaml())
+    trainer = _build_trainer(config, run, progress)
+    trainer.fit(config.train.steps)
+    return run.root
+
+
+def resume(run_dir: str | Path, steps: int | None = None, progress: bool = True) -> Path:
+    """Continue a run from its last checkpoint to ``steps`` total steps (default: the config's)."""
+    run = RunFolder(Path(run_dir))
+    config = load_run_config(run.root)
+    state = load_checkpoint(run.checkpoint, map_location=resolve_device(config.train.device))
+    total = steps if steps is not None else config.train.steps
+    if total < state["step"]:
+        raise GanforgeError(f"{run.root} is already at step {state['step']}; ask for --steps above that")
+    config = config.model_copy(update={"train": config.train.model_copy(update={"steps": total})})
+    run.config.write_text(config.to_yaml())
+    trainer = _build_trainer(config, run, progress)
+    trainer.load_state_dict(state)
+    trainer.fit(total)
+    return run.root
+
+
+def _build_trainer(config: Config, run: RunFolder, progress: bool) -> Trainer:
+    device = resolve_device(config.train.device)
+    seed_everything(config.train.seed)
+    dataset = build_dataset(config.data.name, config.data.size, config.data.channels, config.data.root)
+    image_shape = tuple(dataset.image_shape)
+    recipe = build_recipe(config, image_shape, device)
+    stream = BatchStream(dataset, config.data.batch_size, config.train.seed, device,
+                         config.data.num_workers, config.data.augment)
+    grid_noise = torch.randn(config.train.grid_size, config.model.z_dim,
+                             generator=torch.Generator().manual_seed(config.train.seed + GRID_NOISE_OFFSET))
+    metrics = MetricsLog(run.metrics)
+    callbacks = [
+        ProgressBar(progress),
+        metrics,
+        SampleGrid(run.samples, recipe.sampler, grid_noise.to(device), config.train.sample_every),
+        LossPlot(run.loss_plot, metrics, config.train.sample_every),
+    ]
+    extra = {"config": config.model_dump(mode="json"), "image_shape": list(image_shape)}
+    return Trainer(recipe, stream, run.checkpoint, extra, callbacks,
+                   config.train.log_every, config.train.checkpoint_every)
+
+
+def load_run_config(run_dir: str | Path) -> Config:
+    run = RunFolder(Path(run_dir))
+    if not run.root.is_dir():
+        raise GanforgeError(f"run folder not found: {run.root}")
+    if not run.config.is_file():
+        raise GanforgeError(f"{run.root} is not a run folder (no config.yaml); train one with `ganforge train`")
+    return validate(load_yaml_file(run.config))
+
+
+def load_generator(run_dir: str | Path, ema: bool = True, device: str | torch.device = "cpu") -> nn.Module:
+    """The trained generator of a run (the EMA copy by default), in eval mode, on ``device``."""
+    run = RunFolder(Path(run_dir))
+    config = load_run_config(run.root)
+    state = load_checkpoint(run.checkpoint, map_location=device)
+    generator, _ = build_networks(config.model, tuple(state["image_shape"]))
+    recipe_state: dict[str, Any] = state["recipe"]
+    use_ema = ema and recipe_state.get("ema") is not None
+    generator.load_state_dict(recipe_state["ema"]["model"] if use_ema else recipe_state["generator"])
+    generator.z_dim = config.model.z_dim
+    return generator.to(device).eval()
+
+
+@torch.no_grad()
+def generate(generator: nn.Module, n: int, seed: int = 0, batch_size: int = 256) -> Tensor:
+    """``n`` images in [-1, 1] from noise drawn with ``seed`` (same seed, same images), on the CPU."""
+    if n <= 0:
+        raise GanforgeError(f"the number of images must be positive, got {n}")
+    device = next(generator.parameters()).device
+    noise = torch.randn(n, generator.z_dim, generator=torch.Generator().manual_seed(seed))
+    chunks = [generator(part.to(device)).float().cpu() for part in noise.split(batch_size)]
+    return torch.cat(chunks)
+
+
+def sample(run_dir: str | Path, n: int = 64, seed: int = 0, ema: bool = True, device: str = "cpu") -> Tensor:
+    """``n`` images in [-1, 1] from a run's generator."""
+    return generate(load_generator(run_dir, ema, device), n, seed)

@@ -1,0 +1,109 @@
+"""What a run writes while it trains: progress bar, metrics.jsonl, sample grids, the loss plot."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from ganforge.train.trainer import Callback, Trainer
+from ganforge.viz import plot_losses, save_grid
+
+
+class ProgressBar(Callback):
+    """A tqdm bar with the latest D/G losses and images/second."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.bar: tqdm | None = None
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self.bar = tqdm(total=trainer.total_steps, initial=trainer.step, disable=not self.enabled,
+                        unit="step", dynamic_ncols=True, file=sys.stderr, mininterval=0.5)
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        assert self.bar is not None
+        self.bar.update(1)
+
+    def on_log(self, trainer: Trainer, record: dict[str, float]) -> None:
+        assert self.bar is not None
+        shown = {k: f"{record[k]:.3f}" for k in ("d_loss", "g_loss") if k in record}
+        shown["img/s"] = f"{record['images_per_sec']:.0f}"
+        self.bar.set_postfix(shown, refresh=False)
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+class MetricsLog(Callback):
+    """Appends one JSON record per log interval to metrics.jsonl (records past a resumed step are dropped)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: list[dict[str, Any]] = []
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self.records = [r for r in read_metrics(self.path) if r.get("step", 0) <= trainer.step]
+        self.path.write_text("".join(json.dumps(r) + "\n" for r in self.records))
+
+    def on_log(self, trainer: Trainer, record: dict[str, float]) -> None:
+        self.records.append(record)
+        with open(self.path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+
+class SampleGrid(Callback):
+    """Every ``every`` steps and at the end: a grid from one fixed noise batch, so grids are comparable."""
+
+    def __init__(self, folder: Path, network: nn.Module, noise: torch.Tensor, every: int) -> None:
+        self.folder = folder
+        self.network = network
+        self.noise = noise
+        self.every = every
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if trainer.step % self.every == 0:
+            self.write(trainer.step)
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if trainer.step % self.every != 0 and trainer.step > 0:
+            self.write(trainer.step)
+
+    def write(self, step: int) -> None:
+        was_training = self.network.training
+        self.network.eval()
+        with torch.no_grad():
+            images = self.network(self.noise)
+        self.network.train(was_training)
+        path = save_grid(images, self.folder / f"step-{step:07d}.png")
+        shutil.copyfile(path, self.folder / "latest.png")
+
+
+class LossPlot(Callback):
+    """Redraws losses.png from the metrics log every ``every`` steps and at the end."""
+
+    def __init__(self, path: Path, metrics: MetricsLog, every: int) -> None:
+        self.path = path
+        self.metrics = metrics
+        self.every = every
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if trainer.step % self.every == 0:
+            plot_losses(self.metrics.records, self.path)
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if self.metrics.records:
+            plot_losses(self.metrics.records, self.path)
