@@ -77,6 +77,8 @@ class BatchStream:
             collate_fn=collate_images,
             pin_memory=self.device.type == "cuda",
             persistent_workers=False,
+            # Its own generator: creating the iterator must not draw from the global RNG (exact resume).
+            generator=torch.Generator().manual_seed(self.seed),
         )
         return iter(loader)
 
