@@ -118,6 +118,7 @@ def main() -> None:
     except GanforgeError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(130 if type(exc).__name__ == "TrainingInterrupted" else 2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == 130:  # typer turns KeyboardInterrupt into a silent exit 130
+            typer.echo("interrupted", err=True)
+        raise

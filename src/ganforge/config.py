@@ -65,7 +65,7 @@ class TrainConfig(StrictModel):
     """The loop: length, seed, device, precision, EMA and how often to write things."""
 
     steps: int = Field(2000, gt=0, description="generator steps")
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**32)
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1, ...")
     amp: Literal["none", "bf16", "fp16"] = "none"
     ema_decay: float = Field(0.999, ge=0, lt=1, description="0 turns the generator EMA off")

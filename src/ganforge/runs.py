@@ -20,9 +20,9 @@ from ganforge.data.stream import BatchStream
 from ganforge.errors import GanforgeError
 from ganforge.nets import build_networks
 from ganforge.recipes import build_recipe
-from ganforge.train.callbacks import LossPlot, MetricsLog, ProgressBar, SampleGrid
-from ganforge.train.checkpoint import load_checkpoint, seed_everything
-from ganforge.train.trainer import Trainer
+from ganforge.training.callbacks import LossPlot, MetricsLog, ProgressBar, SampleGrid
+from ganforge.training.checkpoint import load_checkpoint, seed_everything
+from ganforge.training.trainer import Trainer
 
 GRID_NOISE_OFFSET = 7919  # the fixed sample-grid noise is drawn from seed + this, apart from training noise
 
@@ -84,10 +84,10 @@ def train(
             f"{run.root} already holds a run; continue it with `ganforge resume {run.root}` or pick another --out"
         )
     if steps is not None:
-        config = config.model_copy(update={"train": config.train.model_copy(update={"steps": steps})})
+        config = with_steps(config, steps)
+    trainer = _build_trainer(config, run, progress)  # fails on bad data before anything is written
     run.root.mkdir(parents=True, exist_ok=True)
     run.config.write_text(config.to_yaml())
-    trainer = _build_trainer(config, run, progress)
     trainer.fit(config.train.steps)
     return run.root
 
@@ -100,18 +100,25 @@ def resume(run_dir: str | Path, steps: int | None = None, progress: bool = True)
     total = steps if steps is not None else config.train.steps
     if total < state["step"]:
         raise GanforgeError(f"{run.root} is already at step {state['step']}; ask for --steps above that")
-    config = config.model_copy(update={"train": config.train.model_copy(update={"steps": total})})
-    run.config.write_text(config.to_yaml())
+    config = with_steps(config, total)
     trainer = _build_trainer(config, run, progress)
+    run.config.write_text(config.to_yaml())
     trainer.load_state_dict(state)
     trainer.fit(total)
     return run.root
 
 
+def with_steps(config: Config, steps: int) -> Config:
+    """The same config with another ``train.steps``, validated."""
+    data = config.model_dump(mode="json")
+    data["train"]["steps"] = steps
+    return validate(data)
+
+
 def _build_trainer(config: Config, run: RunFolder, progress: bool) -> Trainer:
     device = resolve_device(config.train.device)
-    seed_everything(config.train.seed)
     dataset = build_dataset(config.data.name, config.data.size, config.data.channels, config.data.root)
+    seed_everything(config.train.seed)  # after the data: loading it may import modules that draw numbers
     image_shape = tuple(dataset.image_shape)
     recipe = build_recipe(config, image_shape, device)
     stream = BatchStream(dataset, config.data.batch_size, config.train.seed, device,
@@ -140,7 +147,8 @@ def load_run_config(run_dir: str | Path) -> Config:
 
 
 def load_generator(run_dir: str | Path, ema: bool = True, device: str | torch.device = "cpu") -> nn.Module:
-    """The trained generator of a run (the EMA copy by default), in eval mode, on ``device``."""
+    """The trained generator of a run (the EMA copy by default), in eval mode, on ``device`` (or "auto")."""
+    device = resolve_device(device) if isinstance(device, str) else device
     run = RunFolder(Path(run_dir))
     config = load_run_config(run.root)
     state = load_checkpoint(run.checkpoint, map_location=device)
@@ -163,6 +171,8 @@ def generate(generator: nn.Module, n: int, seed: int = 0, batch_size: int = 256)
     return torch.cat(chunks)
 
 
-def sample(run_dir: str | Path, n: int = 64, seed: int = 0, ema: bool = True, device: str = "cpu") -> Tensor:
+def sample(
+    run_dir: str | Path, n: int = 64, seed: int = 0, ema: bool = True, device: str | torch.device = "cpu"
+) -> Tensor:
     """``n`` images in [-1, 1] from a run's generator."""
     return generate(load_generator(run_dir, ema, device), n, seed)

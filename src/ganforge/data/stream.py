@@ -28,7 +28,7 @@ class PositionedBatchSampler(Sampler[list[int]]):
         self.start = start
 
     def _epoch_order(self, epoch: int) -> Tensor:
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) % 2**63)
         return torch.randperm(self.num_items, generator=generator)
 
     def __iter__(self) -> Iterator[list[int]]:

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.losses import AdversarialLoss, clip_weights, gradient_penalty, r1_penalty
-from ganforge.train.ema import EMA
+from ganforge.training.ema import EMA
 
 Batch = tuple[Tensor, Tensor]
 

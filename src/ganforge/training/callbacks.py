@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ganforge.train.trainer import Callback, Trainer
+from ganforge.training.trainer import Callback, Trainer
 from ganforge.viz import plot_losses, save_grid
 
 
@@ -101,7 +101,7 @@ class LossPlot(Callback):
         self.every = every
 
     def on_step_end(self, trainer: Trainer) -> None:
-        if trainer.step % self.every == 0:
+        if trainer.step % self.every == 0 and self.metrics.records:
             plot_losses(self.metrics.records, self.path)
 
     def on_train_end(self, trainer: Trainer) -> None:

@@ -21,7 +21,7 @@ from torch import Tensor
 from ganforge import __version__
 from ganforge.data.stream import BatchStream
 from ganforge.errors import GanforgeError
-from ganforge.train.checkpoint import capture_rng_state, restore_rng_state, save_checkpoint
+from ganforge.training.checkpoint import capture_rng_state, restore_rng_state, save_checkpoint
 
 CHECKPOINT_FORMAT = 1
 
