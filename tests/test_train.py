@@ -85,7 +85,8 @@ def assert_optimizer_state_is_full(state: dict[str, Any]) -> None:
     recipe = state["recipe"]
     for net, opt in (("generator", "g_optimizer"), ("discriminator", "d_optimizer")):
         per_param = recipe[opt]["state"]
-        n_params = sum(1 for k, v in recipe[net].items() if v.is_floating_point() and "running" not in k)
+        buffers = ("running_mean", "running_var", "._u", "._v")  # BN statistics, spectral-norm vectors
+        n_params = sum(1 for k, v in recipe[net].items() if v.is_floating_point() and not k.endswith(buffers))
         assert len(per_param) == n_params > 0
         assert all({"step", "exp_avg", "exp_avg_sq"} <= set(s) for s in per_param.values())
 
@@ -150,6 +151,8 @@ RESUME_CASES = {
     "dcgan-bce": (),
     "wgan-gp-n_critic-2": ("loss.name=wgan-gp", "optim.n_critic=2", "model.d_batchnorm=false"),
     "augment-flip-rotate": ("data.augment=[flip,rotate]",),
+    "bf16-autocast-resnet-hinge": ("train.amp=bf16", "model.arch=resnet", "model.g_width=8", "model.d_width=8",
+                                   "model.z_dim=16", "loss.name=hinge"),
 }
 
 
