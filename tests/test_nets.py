@@ -255,3 +255,22 @@ def test_dcgan_spectral_norm_switch() -> None:
     _, normed = build_networks(SMALL["dcgan"].model_copy(update={"d_spectral_norm": True}), (1, 28, 28))
     assert not any(parametrize.is_parametrized(m) for m in plain.modules())
     assert all(parametrize.is_parametrized(m, "weight") for m in normed.modules() if isinstance(m, WEIGHTED))
+
+
+def test_minibatch_std_sees_a_collapsed_batch():
+    from ganforge.nets.layers import MinibatchStd
+
+    layer = MinibatchStd(group_size=4)
+    same = torch.randn(1, 3, 5, 5).repeat(8, 1, 1, 1)
+    varied = torch.randn(8, 3, 5, 5)
+    assert layer(same).shape == (8, 4, 5, 5)
+    assert layer(same)[:, 3].max() < 1e-3 < 0.5 < layer(varied)[:, 3].min()
+    assert torch.equal(layer(varied)[:, :3], varied)
+    assert layer(torch.randn(6, 2, 3, 3)).shape == (6, 3, 3, 3)  # batch not divisible by 4: groups of 3
+
+
+def test_dcgan_discriminator_with_minibatch_std():
+    g, d = build_networks(DCGANConfig(d_minibatch_std=True, g_width=8, d_width=8), (1, 28, 28))
+    logits = d(g(torch.randn(6, 100)))
+    assert logits.shape == (6,)
+    logits.sum().backward()

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from ganforge.nets.layers import (
     ArchSpec,
     ImageShape,
+    MinibatchStd,
     add_spectral_norm,
     conv_plan,
     conv_size_ok,
@@ -36,6 +37,7 @@ class DCGANConfig(StrictModel):
     g_batchnorm: bool = True
     d_batchnorm: bool = Field(True, description="BatchNorm in D (never on the first stage)")
     d_spectral_norm: bool = Field(False, description="spectral norm on every D conv and linear layer")
+    d_minibatch_std: bool = Field(False, description="minibatch standard deviation feature before D's head")
 
 
 class DCGANGenerator(nn.Module):
@@ -74,8 +76,10 @@ class DCGANDiscriminator(nn.Module):
         for i, (c_in, c_out) in enumerate(zip([channels, *widths[:-1]], widths, strict=True)):
             bn = cfg.d_batchnorm and i > 0
             layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=not bn), norm2d(c_out, bn), leaky_relu()]
+        if cfg.d_minibatch_std:
+            layers.append(MinibatchStd())
         self.net = nn.Sequential(*layers)
-        self.head = nn.Linear(widths[-1] * s0 * s0, 1)
+        self.head = nn.Linear((widths[-1] + cfg.d_minibatch_std) * s0 * s0, 1)
         dcgan_init(self)
         if cfg.d_spectral_norm:
             add_spectral_norm(self)

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
@@ -86,6 +87,28 @@ def norm2d(channels: int, enabled: bool) -> nn.Module:
 def leaky_relu() -> nn.LeakyReLU:
     """LeakyReLU with the usual GAN slope of 0.2."""
     return nn.LeakyReLU(LEAKY_SLOPE, inplace=True)
+
+
+class MinibatchStd(nn.Module):
+    """Appends one feature map: the average std of the features across groups of samples (Karras et al. 2018).
+
+    A generator that makes the same image again and again gives itself away through a low std, so D
+    can push it towards variety. Samples i, i + B/G, i + 2B/G, ... form a group.
+    """
+
+    def __init__(self, group_size: int = 4) -> None:
+        super().__init__()
+        self.group_size = group_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        batch, _, height, width = x.shape
+        group = min(self.group_size, batch)
+        while batch % group:
+            group -= 1
+        grouped = x.reshape(group, -1, *x.shape[1:]).float()
+        std = (grouped.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))
+        feature = std.to(x.dtype).view(-1, 1, 1, 1).repeat(group, 1, height, width)
+        return torch.cat([x, feature], dim=1)
 
 
 def doubling_widths(base: int, count: int, cap: int) -> list[int]:
