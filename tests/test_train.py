@@ -151,6 +151,7 @@ RESUME_CASES = {
     "dcgan-bce": (),
     "wgan-gp-n_critic-2": ("loss.name=wgan-gp", "optim.n_critic=2", "model.d_batchnorm=false"),
     "augment-flip-rotate": ("data.augment=[flip,rotate]",),
+    "diffaugment-r1": ("data.diffaugment=[color,translation,cutout]", "loss.r1_gamma=1.0"),
     "bf16-autocast-resnet-hinge": ("train.amp=bf16", "model.arch=resnet", "model.g_width=8", "model.d_width=8",
                                    "model.z_dim=16", "loss.name=hinge"),
 }

@@ -33,6 +33,9 @@ class DataConfig(StrictModel):
     size: int | None = Field(None, gt=0, description="square image size; None keeps the data's own size")
     channels: Literal[1, 3] | None = Field(None, description="1 or 3; None keeps the data's own")
     augment: list[str] = Field(default_factory=list, description="classic augmentation: flip, rotate, ...")
+    diffaugment: list[str] = Field(
+        default_factory=list, description="DiffAugment of all images D sees: translation, cutout, color"
+    )
     batch_size: int = Field(64, gt=0)
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
     root: str | None = Field(None, description="where downloadable data sets live")

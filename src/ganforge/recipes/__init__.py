@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from ganforge.config import Config
+from ganforge.data.diffaugment import check_policy, diff_augment
 from ganforge.losses import build_loss
 from ganforge.nets import build_networks
 from ganforge.recipes.gan import GANRecipe
@@ -23,6 +26,8 @@ def build_recipe(config: Config, image_shape: tuple[int, int, int], device: torc
                                    foreach=not fused, fused=fused or None)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=opt.d_lr, betas=opt.d_betas,
                                    foreach=not fused, fused=fused or None)
+    check_policy(config.data.diffaugment)
+    d_augment = partial(diff_augment, policy=config.data.diffaugment) if config.data.diffaugment else None
     lc = config.loss
     loss = build_loss(lc.name, lc.variant, lc.real_label, lc.gp_weight, lc.clip, lc.r1_gamma)
     return GANRecipe(
@@ -37,4 +42,5 @@ def build_recipe(config: Config, image_shape: tuple[int, int, int], device: torc
         ema_warmup=config.train.ema_warmup,
         amp=config.train.amp,
         device=device,
+        d_augment=d_augment,
     )

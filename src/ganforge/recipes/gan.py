@@ -7,7 +7,7 @@ and R1 are applied here when the loss asks for them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -38,6 +38,7 @@ class GANRecipe:
         ema_warmup: bool = True,
         amp: str = "none",
         device: torch.device | None = None,
+        d_augment: Callable[[Tensor], Tensor] | None = None,
     ) -> None:
         self.generator = generator
         self.discriminator = discriminator
@@ -50,6 +51,10 @@ class GANRecipe:
         self.ema = EMA(generator, ema_decay, ema_warmup) if ema_decay > 0 else None
         self.amp_dtype = AMP_DTYPES.get(amp)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=amp == "fp16")
+        self.d_augment = d_augment  # DiffAugment: applied to every image D sees, real or fake
+
+    def discriminate(self, images: Tensor) -> Tensor:
+        return self.discriminator(self.d_augment(images) if self.d_augment else images)
 
     @property
     def batches_per_step(self) -> int:
@@ -83,8 +88,8 @@ class GANRecipe:
         if use_r1:
             real = real.detach().requires_grad_(True)
         with self.autocast():
-            real_logits = self.discriminator(real)
-            fake_logits = self.discriminator(fake)
+            real_logits = self.discriminate(real)
+            fake_logits = self.discriminate(fake)
             d_loss = self.loss.d_loss(real_logits.float(), fake_logits.float())
         total = d_loss
         scalars = {"d_loss": d_loss.detach(), "d_real": real_logits.detach().float().mean(),
@@ -108,7 +113,7 @@ class GANRecipe:
     def generator_step(self, fake: Tensor) -> dict[str, Tensor]:
         self.discriminator.requires_grad_(False)  # no weight gradients for D in the G step
         with self.autocast():
-            g_loss = self.loss.g_loss(self.discriminator(fake).float())
+            g_loss = self.loss.g_loss(self.discriminate(fake).float())
         self.g_optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(g_loss).backward()
         self.discriminator.requires_grad_(True)
