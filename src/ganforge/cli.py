@@ -85,12 +85,43 @@ def sample(
         typer.echo(f"wrote {n} images to {out}/")
 
 
+@app.command("eval")
+def eval_(
+    target: Annotated[Path, typer.Argument(help="A run folder (samples its EMA generator) or a folder of images.")],
+    against: Annotated[str | None, typer.Option("--against", help="Reference data set (default: the run's).")] = None,
+    metrics: Annotated[str, typer.Option("--metrics", help="Comma list of fid, kid, is, pr, dc.")] = "fid,kid,pr",
+    n: Annotated[int, typer.Option("--n", help="Generated (and at most real) images.", min=2)] = 5000,
+    extractor: Annotated[str, typer.Option("--extractor", help="digits, inception, or auto.")] = "auto",
+    weights: Annotated[str | None, typer.Option("--weights", help="Weights file for the extractor.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Noise seed for the generated images.")] = 0,
+    no_ema: Annotated[bool, typer.Option("--no-ema", help="Use the raw generator, not its EMA.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: metrics and protocol.")] = False,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = "auto",
+) -> None:
+    """Measure generated images: FID, KID, IS, precision/recall, each reported with its protocol."""
+    import json
+
+    from ganforge.metrics.evaluate import evaluate_images, format_report, load_target_images, parse_metrics
+    from ganforge.metrics.extractors import build_extractor, default_extractor_name
+    from ganforge.runs import resolve_device
+
+    names = parse_metrics(metrics)
+    dev = resolve_device(device)
+    images, source, run_data = load_target_images(target, n, seed, ema=not no_ema, device=dev)
+    reference = against or run_data or "digits"
+    name = default_extractor_name(tuple(images.shape[1:])) if extractor == "auto" else extractor
+    results = evaluate_images(images, reference, build_extractor(name, weights), names, n, source, dev)
+    typer.echo(json.dumps(results) if as_json else format_report(results))
+
+
 @app.command("list")
 def list_() -> None:
     """Data sets, models, losses and presets that ganforge knows."""
     from ganforge.config import preset_descriptions
     from ganforge.data import DATASET_DESCRIPTIONS
     from ganforge.losses import LOSS_DESCRIPTIONS
+    from ganforge.metrics.evaluate import METRIC_DESCRIPTIONS
+    from ganforge.metrics.extractors import EXTRACTOR_DESCRIPTIONS
     from ganforge.nets import MODEL_DESCRIPTIONS
 
     sections = {
@@ -98,6 +129,8 @@ def list_() -> None:
         "models (model.arch)": MODEL_DESCRIPTIONS,
         "losses (loss.name)": LOSS_DESCRIPTIONS,
         "presets (ganforge train PRESET)": preset_descriptions(),
+        "metrics (ganforge eval --metrics)": METRIC_DESCRIPTIONS,
+        "feature extractors (ganforge eval --extractor)": EXTRACTOR_DESCRIPTIONS,
     }
     for title, table in sections.items():
         typer.echo(title)

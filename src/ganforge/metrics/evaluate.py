@@ -1,0 +1,187 @@
+"""Evaluate generated images against a reference data set. Every number comes with its protocol.
+
+Reference features are cached per (data set, split, extractor, image size, sample count) under
+``$GANFORGE_CACHE`` (default ``~/.cache/ganforge/stats``), so a second evaluation does not recompute them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ganforge import __version__
+from ganforge.data import build_dataset
+from ganforge.errors import GanforgeError
+from ganforge.metrics.extractors import FeatureExtractor
+from ganforge.metrics.frechet import frechet_distance
+from ganforge.metrics.inception_score import inception_score
+from ganforge.metrics.kid import kernel_inception_distance
+from ganforge.metrics.manifold import density_coverage, precision_recall
+from ganforge.registry import unknown_name_message
+
+METRIC_DESCRIPTIONS = {
+    "fid": "Frechet distance between Gaussian fits of real and fake features (lower is better)",
+    "kid": "kernel (Inception) distance: unbiased polynomial-kernel MMD^2, mean and std over subsets (lower)",
+    "is": "Inception Score from the extractor's class logits (higher is better)",
+    "pr": "precision and recall of k-NN feature manifolds, Kynkaanniemi et al. 2019 (higher)",
+    "dc": "density and coverage, Naeem et al. 2020 (higher)",
+}
+LOWER_IS_BETTER = {"fid": True, "kid": True, "is": False, "precision": False, "recall": False,
+                   "density": False, "coverage": False}
+KID_SUBSETS, KID_SUBSET_SIZE, PR_K, DC_K, IS_SPLITS = 100, 1000, 3, 5, 10
+REFERENCE_SEED = 0
+
+
+def parse_metrics(text: str | list[str]) -> list[str]:
+    names = [m.strip() for m in (text.split(",") if isinstance(text, str) else text) if m.strip()]
+    for name in names:
+        if name not in METRIC_DESCRIPTIONS:
+            raise GanforgeError(unknown_name_message("metric", name, list(METRIC_DESCRIPTIONS)))
+    if not names:
+        raise GanforgeError(f"no metrics asked for; choose from {', '.join(METRIC_DESCRIPTIONS)}")
+    return names
+
+
+@dataclass
+class FeatureSet:
+    features: Tensor
+    logits: Tensor | None
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("GANFORGE_CACHE", Path.home() / ".cache" / "ganforge" / "stats"))
+
+
+def _dataset_key(name: str) -> str:
+    if not name.startswith("folder:"):
+        return name
+    folder = Path(name.split(":", 1)[1]).expanduser().resolve()
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    stamp = f"{folder}|{len(files)}|{max((p.stat().st_mtime_ns for p in files), default=0)}"
+    return "folder-" + hashlib.sha256(stamp.encode()).hexdigest()[:16]
+
+
+def reference_features(
+    dataset: str, extractor: FeatureExtractor, n: int | None, device: torch.device | str = "cpu", use_cache: bool = True
+) -> tuple[FeatureSet, dict[str, Any]]:
+    """Features of (up to) ``n`` real images, a seeded random subset when the data set is larger; cached."""
+    data = build_dataset(dataset)
+    count = len(data) if n is None else min(n, len(data))
+    shape = "x".join(map(str, data.image_shape))
+    info = {"dataset": dataset, "split": "train", "n": count, "of": len(data), "image_shape": shape,
+            "subset": "all" if count == len(data) else f"random subset, seed {REFERENCE_SEED}"}
+    path = cache_dir() / f"{_dataset_key(dataset)}-train-{extractor.name}-{shape}-n{count}.pt"
+    if use_cache and path.is_file():
+        cached = torch.load(path, map_location="cpu", weights_only=True)
+        return FeatureSet(cached["features"], cached.get("logits")), info
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(REFERENCE_SEED))[:count]
+    images = torch.stack([data[int(i)][0] for i in order]).float().div(127.5).sub(1)
+    features, logits = extractor.extract(images, device)
+    if use_cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save({"features": features, "logits": logits}, tmp)
+        os.replace(tmp, path)
+    return FeatureSet(features, logits), info
+
+
+def compute_metrics(real: FeatureSet, fake: FeatureSet, metrics: list[str]) -> dict[str, Any]:
+    """The asked-for metrics on two feature sets."""
+    results: dict[str, Any] = {}
+    if "fid" in metrics:
+        results["fid"] = frechet_distance(real.features, fake.features)
+    if "kid" in metrics:
+        mean, std = kernel_inception_distance(real.features, fake.features, KID_SUBSETS, KID_SUBSET_SIZE)
+        results["kid"] = {"mean": mean, "std": std}
+    if "is" in metrics:
+        if fake.logits is None:
+            raise GanforgeError("the Inception Score needs an extractor with class logits (digits or inception)")
+        mean, std = inception_score(fake.logits, IS_SPLITS)
+        results["is"] = {"mean": mean, "std": std}
+    if "pr" in metrics:
+        results["precision"], results["recall"] = precision_recall(real.features, fake.features, PR_K)
+    if "dc" in metrics:
+        results["density"], results["coverage"] = density_coverage(real.features, fake.features, DC_K)
+    return results
+
+
+def metric_protocol(metrics: list[str]) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    if "kid" in metrics:
+        settings["kid"] = {"kernel": "(x.y/d + 1)^3", "subsets": KID_SUBSETS, "subset_size": KID_SUBSET_SIZE}
+    if "is" in metrics:
+        settings["is"] = {"splits": IS_SPLITS}
+    if "pr" in metrics:
+        settings["pr"] = {"k": PR_K}
+    if "dc" in metrics:
+        settings["dc"] = {"k": DC_K}
+    return settings
+
+
+def evaluate_images(
+    fake_images: Tensor,
+    against: str,
+    extractor: FeatureExtractor,
+    metrics: list[str],
+    n_real: int | None = None,
+    fake_source: str = "images",
+    device: torch.device | str = "cpu",
+) -> dict[str, Any]:
+    """Metrics of ``fake_images`` ([N, C, H, W] in [-1, 1]) against a data set, with the full protocol."""
+    fake = FeatureSet(*extractor.extract(fake_images, device))
+    real, real_info = reference_features(against, extractor, n_real, device)
+    results = compute_metrics(real, fake, metrics)
+    results["protocol"] = {
+        "extractor": extractor.describe(),
+        "real": real_info,
+        "fake": {"n": int(fake_images.shape[0]), "source": fake_source,
+                 "image_shape": "x".join(map(str, fake_images.shape[1:]))},
+        "metrics": metric_protocol(metrics),
+        "ganforge": __version__,
+    }
+    return results
+
+
+def load_target_images(
+    target: str | Path, n: int, seed: int = 0, ema: bool = True, device: torch.device | str = "cpu"
+) -> tuple[Tensor, str, str | None]:
+    """Images to evaluate: ``n`` samples from a run folder's generator, or up to ``n`` images of a folder.
+
+    Returns (images in [-1, 1], a description of where they came from, the run's data set name or None).
+    """
+    from ganforge.runs import RunFolder, generate, load_generator, load_run_config
+
+    path = Path(target)
+    if not path.exists():
+        raise GanforgeError(f"evaluation target not found: {path} (give a run folder or a folder of images)")
+    if RunFolder(path).config.is_file():
+        config = load_run_config(path)
+        images = generate(load_generator(path, ema=ema, device=device), n, seed)
+        which = "EMA generator" if ema else "generator"
+        return images, f"{path} ({which}, seed {seed})", config.data.name
+    data = build_dataset(f"folder:{path}")
+    count = min(n, len(data))
+    images = torch.stack([data[i][0] for i in range(count)]).float().div(127.5).sub(1)
+    return images, f"folder {path} (first {count} images in sorted order)", None
+
+
+def format_report(results: dict[str, Any]) -> str:
+    """Metrics as aligned lines, then the protocol in words."""
+    lines = []
+    for key, value in results.items():
+        if key != "protocol":
+            shown = f"{value['mean']:.5g} +- {value['std']:.2g}" if isinstance(value, dict) else f"{value:.5g}"
+            lines.append(f"{key:<10} {shown}")
+    ext, real, fake = (results["protocol"][k] for k in ("extractor", "real", "fake"))
+    lines.append(
+        f"protocol: extractor {ext['name']} ({ext.get('feature_dim', '?')}-d features; "
+        f"resize: {ext.get('resize', '-')}); real: {real['dataset']} {real['split']} split, {real['n']} of "
+        f"{real['of']} images ({real['subset']}); fake: {fake['n']} images from {fake['source']}"
+    )
+    return "\n".join(lines)
