@@ -12,17 +12,17 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
+from cli_helpers import Result, assert_one_line_error, run_main
 from PIL import Image
 from typer.testing import CliRunner
 
 import ganforge.runs as runs
-from ganforge.cli import app, main
+from ganforge.cli import app
 from ganforge.training.trainer import TrainingInterrupted
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -40,13 +40,6 @@ PROCESSES = {
     "bad_value": ["train", "--set", "optim.g_lr=fast"],
     "resume_missing": ["resume", "no-such-run"],
 }
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
 
 
 @pytest.fixture(scope="module")
@@ -71,25 +64,6 @@ def trained_run(cli) -> Path:
     result = results["train"]
     assert result.returncode == 0, result.stderr
     return cwd / "run"
-
-
-def run_main(monkeypatch, capsys, args: list[str]) -> Result:
-    """``ganforge ARGS`` through ``ganforge.cli.main`` in this process."""
-    monkeypatch.setattr(sys, "argv", ["ganforge", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    captured = capsys.readouterr()
-    return Result(exited.value.code, captured.out, captured.err)
-
-
-def assert_one_line_error(result: Result, *needles: str) -> str:
-    assert result.returncode == 2, (result.returncode, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 # --- errors ----------------------------------------------------------------------------------------
@@ -187,7 +161,7 @@ def test_sample_same_seed_same_bytes(trained_run, tmp_path):
 
 
 @pytest.mark.parametrize(("command", "option"), [
-    ("train", "--set"), ("resume", "--steps"), ("sample", "--no-ema"), ("list", "--help"),
+    ("train", "--set"), ("resume", "--steps"), ("sample", "--no-ema"), ("list", "--help"), ("eval", "--extractor"),
 ])
 def test_help_of_every_command(command, option):
     result = CliRunner().invoke(app, [command, "--help"])
