@@ -155,3 +155,40 @@ def test_eval_errors_are_one_line(tmp_path, monkeypatch, capsys, tiny_run):
     assert_one_line_error(run_main(monkeypatch, capsys, ["eval", str(tmp_path / "nothing")]), "not found")
     assert_one_line_error(run_main(monkeypatch, capsys, ["eval", str(tiny_run), "--metrics", "fdi"]), "fid")
     assert_one_line_error(run_main(monkeypatch, capsys, ["eval", str(tiny_run), "--extractor", "vgg"]), "digits")
+
+
+# --- during training -------------------------------------------------------------------------------
+
+
+def test_evaluation_during_training_logs_and_keeps_the_best(tiny_config, tmp_path):
+    from ganforge.runs import resume, train
+    from ganforge.training.checkpoint import load_checkpoint
+
+    overrides = ("data.name=digits", "data.size=28", "eval.every=2", "eval.n=200", "eval.metrics=[fid,pr]",
+                 "eval.best=fid")
+    run = train(tiny_config(*overrides), out=tmp_path / "run", steps=4, progress=False)
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in records if "eval_fid" in r]
+    assert [r["step"] for r in evals] == [2, 4]
+    assert all({"eval_precision", "eval_recall"} <= set(r) for r in evals)
+    best = min(evals, key=lambda r: r["eval_fid"])
+    assert load_checkpoint(run / "checkpoints" / "best.pt")["step"] == best["step"]
+
+    # evaluation draws no random numbers: the run trains exactly like one without it
+    plain = train(tiny_config("data.name=digits", "data.size=28"), out=tmp_path / "plain", steps=4, progress=False)
+    a = load_checkpoint(run / "checkpoints" / "last.pt")["recipe"]["generator"]
+    b = load_checkpoint(plain / "checkpoints" / "last.pt")["recipe"]["generator"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+    resume(run, steps=6, progress=False)  # the best so far survives the resume
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if "eval_fid" in r] == [2, 4, 6]
+
+
+def test_a_best_metric_that_is_not_computed_is_refused(tiny_config, tmp_path):
+    from ganforge.errors import GanforgeError
+    from ganforge.runs import train
+
+    with pytest.raises(GanforgeError, match="eval.best=recall"):
+        train(tiny_config("data.name=digits", "data.size=28", "eval.every=2", "eval.best=recall"),
+              out=tmp_path / "run", progress=False)

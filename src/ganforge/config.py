@@ -79,6 +79,18 @@ class TrainConfig(StrictModel):
     grid_size: int = Field(64, gt=0, description="images in each sample grid")
 
 
+class EvalConfig(StrictModel):
+    """Evaluation during training (off by default: it costs time)."""
+
+    every: int = Field(0, ge=0, description="evaluate every N steps; 0 turns it off")
+    metrics: list[str] = Field(default_factory=lambda: ["fid"], description="fid, kid, is, pr, dc")
+    n: int = Field(2000, ge=2, description="generated images per evaluation (and at most this many real)")
+    extractor: str = Field("auto", description="digits, inception, or auto (digits for 1x28x28)")
+    weights: str | None = Field(None, description="weights file for the extractor")
+    against: str | None = Field(None, description="reference data set; None: data.name")
+    best: str | None = Field("fid", description="keep checkpoints/best.pt by this metric; None: no best")
+
+
 class Config(StrictModel):
     """Everything that defines a run. Saved as config.yaml in the run folder."""
 
@@ -89,6 +101,7 @@ class Config(StrictModel):
     loss: LossConfig = Field(default_factory=LossConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)

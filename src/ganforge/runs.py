@@ -20,7 +20,7 @@ from ganforge.data.stream import BatchStream
 from ganforge.errors import GanforgeError
 from ganforge.nets import build_networks
 from ganforge.recipes import build_recipe
-from ganforge.training.callbacks import LossPlot, MetricsLog, ProgressBar, SampleGrid
+from ganforge.training.callbacks import Evaluation, LossPlot, MetricsLog, ProgressBar, SampleGrid
 from ganforge.training.checkpoint import load_checkpoint, seed_everything
 from ganforge.training.trainer import Trainer
 
@@ -40,6 +40,10 @@ class RunFolder:
     @property
     def checkpoint(self) -> Path:
         return self.root / "checkpoints" / "last.pt"
+
+    @property
+    def best_checkpoint(self) -> Path:
+        return self.root / "checkpoints" / "best.pt"
 
     @property
     def samples(self) -> Path:
@@ -132,9 +136,39 @@ def _build_trainer(config: Config, run: RunFolder, progress: bool) -> Trainer:
         SampleGrid(run.samples, recipe.sampler, grid_noise.to(device), config.train.sample_every),
         LossPlot(run.loss_plot, metrics, config.train.sample_every),
     ]
+    if config.eval.every:
+        callbacks.append(_evaluation_callback(config, image_shape, recipe.sampler, run, metrics, device))
     extra = {"config": config.model_dump(mode="json"), "image_shape": list(image_shape)}
     return Trainer(recipe, stream, run.checkpoint, extra, callbacks,
                    config.train.log_every, config.train.checkpoint_every)
+
+
+EVAL_SEED = 104729  # the noise of in-training evaluations: fixed, and apart from the training noise
+
+
+def _evaluation_callback(
+    config: Config, image_shape: tuple[int, ...], network: nn.Module, run: RunFolder, log: MetricsLog,
+    device: torch.device,
+) -> Evaluation:
+    from ganforge.metrics.evaluate import evaluate_images, flatten_scores, parse_metrics, score_keys
+    from ganforge.metrics.extractors import build_extractor, default_extractor_name
+
+    settings = config.eval
+    metrics = parse_metrics(settings.metrics)
+    if settings.best is not None and settings.best not in score_keys(metrics):
+        raise GanforgeError(
+            f"eval.best={settings.best} is not among the scores of eval.metrics={','.join(metrics)} "
+            f"(they give: {', '.join(score_keys(metrics))})"
+        )
+    name = default_extractor_name(image_shape) if settings.extractor == "auto" else settings.extractor
+    extractor = build_extractor(name, settings.weights)
+    against = settings.against or config.data.name
+
+    def evaluate(generator: nn.Module) -> dict[str, float]:
+        images = generate(generator, settings.n, EVAL_SEED)
+        return flatten_scores(evaluate_images(images, against, extractor, metrics, settings.n, device=device))
+
+    return Evaluation(network, evaluate, settings.every, settings.best, run.best_checkpoint, log)
 
 
 def load_run_config(run_dir: str | Path) -> Config:

@@ -38,6 +38,27 @@ KID_SUBSETS, KID_SUBSET_SIZE, PR_K, DC_K, IS_SPLITS = 100, 1000, 3, 5, 10
 REFERENCE_SEED = 0
 
 
+_SCORES = {"fid": ["fid"], "kid": ["kid"], "is": ["is"], "pr": ["precision", "recall"], "dc": ["density", "coverage"]}
+
+
+def score_keys(metrics: list[str]) -> list[str]:
+    """The score names the metrics produce: pr gives precision and recall, dc density and coverage."""
+    return [key for metric in metrics for key in _SCORES[metric]]
+
+
+def flatten_scores(results: dict[str, Any]) -> dict[str, float]:
+    """``{"kid": {"mean": m, "std": s}}`` -> ``{"kid": m, "kid_std": s}``; the protocol is left out."""
+    flat: dict[str, float] = {}
+    for key, value in results.items():
+        if key == "protocol":
+            continue
+        if isinstance(value, dict):
+            flat[key], flat[f"{key}_std"] = value["mean"], value["std"]
+        else:
+            flat[key] = value
+    return flat
+
+
 def parse_metrics(text: str | list[str]) -> list[str]:
     names = [m.strip() for m in (text.split(",") if isinstance(text, str) else text) if m.strip()]
     for name in names:

@@ -105,7 +105,8 @@ def build_extractor(name: str, weights: str | None = None) -> FeatureExtractor:
     """An extractor by name (see ``EXTRACTOR_DESCRIPTIONS``); ``weights`` overrides where its weights come from."""
     if name not in _BUILDERS:
         raise GanforgeError(unknown_name_message("feature extractor", name, list(_BUILDERS)))
-    return _BUILDERS[name](weights)
+    with torch.random.fork_rng(devices=[]):  # initializing before loading weights must not move the global RNG
+        return _BUILDERS[name](weights)
 
 
 def default_extractor_name(image_shape: tuple[int, int, int]) -> str:

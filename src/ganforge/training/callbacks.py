@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from ganforge.metrics.evaluate import LOWER_IS_BETTER
 from ganforge.training.trainer import Callback, Trainer
 from ganforge.viz import plot_losses, save_grid
 
@@ -22,6 +24,7 @@ class ProgressBar(Callback):
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
         self.bar: tqdm | None = None
+        self.shown: dict[str, str] = {}
 
     def on_train_start(self, trainer: Trainer) -> None:
         self.bar = tqdm(total=trainer.total_steps, initial=trainer.step, disable=not self.enabled,
@@ -33,9 +36,11 @@ class ProgressBar(Callback):
 
     def on_log(self, trainer: Trainer, record: dict[str, float]) -> None:
         assert self.bar is not None
-        shown = {k: f"{record[k]:.3f}" for k in ("d_loss", "g_loss") if k in record}
-        shown["img/s"] = f"{record['images_per_sec']:.0f}"
-        self.bar.set_postfix(shown, refresh=False)
+        if "images_per_sec" in record:
+            self.shown = {k: f"{record[k]:.3f}" for k in ("d_loss", "g_loss") if k in record}
+            self.shown["img/s"] = f"{record['images_per_sec']:.0f}"
+        self.shown.update({k: f"{v:.4g}" for k, v in record.items() if k.startswith("eval_")})
+        self.bar.set_postfix(self.shown, refresh=False)
 
     def on_train_end(self, trainer: Trainer) -> None:
         if self.bar is not None:
@@ -107,3 +112,42 @@ class LossPlot(Callback):
     def on_train_end(self, trainer: Trainer) -> None:
         if self.metrics.records:
             plot_losses(self.metrics.records, self.path)
+
+
+class Evaluation(Callback):
+    """Every ``every`` steps: metrics of ``n`` samples (fixed noise) logged as ``eval_*``; keeps the best checkpoint.
+
+    It draws no numbers from the global RNG and leaves the networks as it found them, so a run with
+    evaluation trains exactly like one without.
+    """
+
+    def __init__(self, network: nn.Module, evaluate: Callable[[nn.Module], dict[str, float]], every: int,
+                 best_key: str | None, best_path: Path, metrics_log: MetricsLog) -> None:
+        self.network = network
+        self.evaluate = evaluate
+        self.every = every
+        self.best_key = best_key
+        self.best_path = best_path
+        self.metrics_log = metrics_log
+        self.best: float | None = None
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        key = f"eval_{self.best_key}"
+        seen = [r[key] for r in self.metrics_log.records if key in r]
+        self.best = min(seen, key=self._rank) if seen else None
+
+    def _rank(self, value: float) -> float:
+        return value if LOWER_IS_BETTER.get(self.best_key or "", True) else -value
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if trainer.step % self.every:
+            return
+        was_training = self.network.training
+        self.network.eval()
+        scores = self.evaluate(self.network)
+        self.network.train(was_training)
+        trainer.emit({"step": trainer.step, **{f"eval_{k}": v for k, v in scores.items()}})
+        value = scores.get(self.best_key or "")
+        if value is not None and (self.best is None or self._rank(value) < self._rank(self.best)):
+            self.best = value
+            trainer.save_checkpoint(self.best_path)

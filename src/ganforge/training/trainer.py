@@ -99,11 +99,19 @@ class Trainer:
         restore_rng_state(state["rng"])
         self.step = self.saved_step = self._last_log_step = int(state["step"])
 
-    def save_checkpoint(self) -> None:
-        """Save the full state, unless a loss went non-finite since the last check (keep the good one)."""
+    def save_checkpoint(self, path: Path | None = None) -> None:
+        """Save the full state, unless a loss went non-finite since the last check (keep the good one).
+
+        With ``path`` (e.g. a best-so-far copy), write there and leave the regular checkpoint alone.
+        """
         self.check_finite()
-        save_checkpoint(self.state_dict(), self.checkpoint_path)
-        self.saved_step = self.step
+        save_checkpoint(self.state_dict(), path or self.checkpoint_path)
+        if path is None:
+            self.saved_step = self.step
+
+    def emit(self, record: dict[str, float]) -> None:
+        """Hand a record (losses, an evaluation, ...) to every callback's ``on_log``."""
+        self._notify(lambda cb: cb.on_log(self, record))
 
     # --- loop ------------------------------------------------------------------------------------
 
@@ -177,7 +185,7 @@ class Trainer:
         record["images_per_sec"] = images / max(now - self._last_log_time, 1e-9)
         self._sums, self._count = {}, 0
         self._last_log_time, self._last_log_step = now, self.step
-        self._notify(lambda cb: cb.on_log(self, record))
+        self.emit(record)
 
     def _notify(self, call: Callable[[Callback], None]) -> None:
         for callback in self.callbacks:
