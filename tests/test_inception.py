@@ -231,3 +231,48 @@ def test_missing_or_foreign_weight_files_are_user_errors(tmp_path) -> None:
     garbage.write_bytes(b"not a checkpoint")
     with pytest.raises(GanforgeError, match="could not read"):
         load_fid_inception(garbage)
+
+
+def fid_ours_and_torch_fidelity(weights: Path) -> tuple[float, float]:
+    """FID of two small uint8 image sets by ganforge's pipeline and by torch-fidelity's, with one weights file."""
+    fidelity = pytest.importorskip("torch_fidelity")
+    from ganforge.metrics.evaluate import FeatureSet, compute_metrics
+    from ganforge.metrics.extractors import build_extractor
+
+    gen = torch.Generator().manual_seed(0)
+    real = (torch.rand(40, 3, 32, 32, generator=gen) * 255).round().to(torch.uint8)
+    fake = (real.float() * 0.7).round().to(torch.uint8)
+
+    class Images(torch.utils.data.Dataset):
+        def __init__(self, images: torch.Tensor) -> None:
+            self.images = images
+
+        def __len__(self) -> int:
+            return len(self.images)
+
+        def __getitem__(self, i: int) -> torch.Tensor:
+            return self.images[i]
+
+    theirs = fidelity.calculate_metrics(input1=Images(fake), input2=Images(real), fid=True, verbose=False,
+                                        feature_extractor_weights_path=str(weights), cuda=False, batch_size=20)
+    extractor = build_extractor("inception", str(weights))
+    real_set, fake_set = (FeatureSet(*extractor.extract(x.float() / 127.5 - 1)) for x in (real, fake))
+    return compute_metrics(real_set, fake_set, ["fid"])["fid"], theirs["frechet_inception_distance"]
+
+
+def test_fid_pipeline_agrees_with_torch_fidelity_on_shared_weights(tmp_path, random_state) -> None:
+    """Preprocessing, resize, features and the Frechet distance, end to end, with one (random) weights file."""
+    path = tmp_path / "weights-inception-2015-12-05-6726825d.pth"
+    torch.save(random_state, path)
+    ours, theirs = fid_ours_and_torch_fidelity(path)
+    assert ours > 0 and ours == pytest.approx(theirs, rel=1e-4)
+
+
+def test_fid_with_the_real_weights_agrees_with_torch_fidelity() -> None:
+    """Only where the real weights are on the machine (never downloaded here)."""
+    weights = find_fid_weights()
+    if weights is None:
+        pytest.skip("the FID Inception weights are not on this machine (offline, nothing downloads in tests); "
+                    "put pt_inception-2015-12-05-6726825d.pth in $GANFORGE_WEIGHTS to run this check")
+    ours, theirs = fid_ours_and_torch_fidelity(weights)
+    assert ours == pytest.approx(theirs, rel=1e-4)
