@@ -21,7 +21,7 @@ from torch import nn
 import ganforge.losses as losses
 import ganforge.runs as runs
 from ganforge import GanforgeError, generate, load_config, load_generator, resume, sample, train
-from ganforge.config import load_yaml_file, validate
+from ganforge.config import Config, load_yaml_file, validate
 from ganforge.data import build_dataset
 from ganforge.nets import build_networks
 from ganforge.training.checkpoint import load_checkpoint, save_checkpoint, seed_everything
@@ -98,10 +98,10 @@ class CallbackHook:
         self.callbacks: list[Callback] = []
         original = runs._build_trainer
 
-        def build(config, run, progress) -> Trainer:
-            trainer = original(config, run, progress)
+        def build(config, run, progress) -> tuple[Trainer, Config]:
+            trainer, config = original(config, run, progress)
             trainer.callbacks.extend(self.callbacks)
-            return trainer
+            return trainer, config
 
         monkeypatch.setattr(runs, "_build_trainer", build)
 
@@ -154,6 +154,10 @@ RESUME_CASES = {
     "diffaugment-r1": ("data.diffaugment=[color,translation,cutout]", "loss.r1_gamma=1.0"),
     "bf16-autocast-resnet-hinge": ("train.amp=bf16", "model.arch=resnet", "model.g_width=8", "model.d_width=8",
                                    "model.z_dim=16", "loss.name=hinge"),
+    "conditional-cbn-projection-ada": ("model.g_cond=cbn", "model.d_cond=projection", "data.ada.enabled=true",
+                                       "data.ada.speed_kimg=0.1", "data.ada.interval=1"),
+    "conditional-acgan-wgan-gp": ("model.g_cond=concat", "model.d_cond=acgan", "loss.name=wgan-gp",
+                                  "model.d_batchnorm=false"),
 }
 
 

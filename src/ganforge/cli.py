@@ -69,6 +69,9 @@ def sample(
     ),
     seed: Annotated[int, typer.Option("--seed", help="Noise seed: same seed, same images.")] = 0,
     no_ema: Annotated[bool, typer.Option("--no-ema", help="Use the raw generator, not its EMA.")] = False,
+    class_index: Annotated[
+        int | None, typer.Option("--class", help="Class to draw (conditional runs); default: all classes in turn.")
+    ] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = "cpu",
 ) -> None:
     """Draw images from a trained run: one grid (PATH.png) or a folder of single PNGs."""
@@ -76,13 +79,31 @@ def sample(
     from ganforge.runs import sample as sample_run
     from ganforge.viz import save_grid, save_images
 
-    images = sample_run(run_dir, n, seed, ema=not no_ema, device=str(resolve_device(device)))
+    images = sample_run(run_dir, n, seed, ema=not no_ema, device=str(resolve_device(device)), class_index=class_index)
     if out.suffix.lower() == ".png":
         save_grid(images, out)
         typer.echo(f"wrote a grid of {n} images to {out}")
     else:
         save_images(images, out)
         typer.echo(f"wrote {n} images to {out}/")
+
+
+@app.command()
+def augment(
+    run_dir: Annotated[Path, typer.Argument(help="A conditional run folder.")],
+    per_class: Annotated[int, typer.Option("--per-class", help="Images per class.", min=1, max=100_000)] = 500,
+    out: Annotated[Path, typer.Option("--out", help="New folder for the data set.")] = Path("synthetic"),
+    seed: Annotated[int, typer.Option("--seed", help="Noise seed: same seed, same images.")] = 0,
+    no_ema: Annotated[bool, typer.Option("--no-ema", help="Use the raw generator, not its EMA.")] = False,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = "cpu",
+) -> None:
+    """Write a labeled synthetic data set (one folder per class, as ImageFolder reads) with a manifest."""
+    from ganforge.apps.augment import export_synthetic_dataset
+    from ganforge.runs import resolve_device
+
+    manifest = export_synthetic_dataset(run_dir, out, per_class, seed, not no_ema, str(resolve_device(device)))
+    typer.echo(f"wrote {manifest['total']} images in {len(manifest['counts'])} class folders to {out}/ "
+               "(manifest.json)")
 
 
 @app.command("eval")

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
+from ganforge.data.ada import DEFAULT_ADA_POLICY
 from ganforge.errors import GanforgeError
 from ganforge.nets import ModelConfig, model_config_class
 from ganforge.nets.dcgan import DCGANConfig
@@ -24,6 +25,19 @@ from ganforge.schema import StrictModel
 
 LOSS_NAMES = ("bce", "lsgan", "wgan", "wgan-gp", "hinge")
 BCE_VARIANTS = ("non-saturating", "minimax", "mse")
+
+
+class AdaConfig(StrictModel):
+    """Adaptive discriminator augmentation (Karras et al. 2020); see ganforge.data.ada."""
+
+    enabled: bool = Field(False, description="turn ADA on (for small data sets: a few thousand images or fewer)")
+    target: float = Field(0.6, gt=0, lt=1, description="target of the overfitting signal E[sign(D(real))]")
+    speed_kimg: float = Field(100.0, gt=0, description="thousands of images for p to move from 0 to 1")
+    interval: int = Field(4, gt=0, description="D steps between adjustments of p")
+    policy: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ADA_POLICY),
+        description="ops: xflip, rotate90, translation, geometric, color, cutout",
+    )
 
 
 class DataConfig(StrictModel):
@@ -36,6 +50,7 @@ class DataConfig(StrictModel):
     diffaugment: list[str] = Field(
         default_factory=list, description="DiffAugment of all images D sees: translation, cutout, color"
     )
+    ada: AdaConfig = Field(default_factory=AdaConfig)
     batch_size: int = Field(64, gt=0)
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
     root: str | None = Field(None, description="where downloadable data sets live")
@@ -52,6 +67,7 @@ class LossConfig(StrictModel):
     gp_weight: float = Field(10.0, ge=0, description="gradient penalty weight (wgan-gp)")
     clip: float = Field(0.01, gt=0, description="weight clipping bound (wgan)")
     r1_gamma: float = Field(0.0, ge=0, description="R1 penalty on real data; 0 turns it off")
+    aux_weight: float = Field(1.0, ge=0, description="weight of the class cross-entropy (model.d_cond=acgan)")
 
 
 class OptimConfig(StrictModel):

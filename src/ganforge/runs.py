@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from ganforge.config import Config, load_yaml_file, validate
 from ganforge.data import build_dataset
+from ganforge.data.base import ImageDataset
 from ganforge.data.stream import BatchStream
 from ganforge.errors import GanforgeError
 from ganforge.nets import build_networks
@@ -89,7 +90,7 @@ def train(
         )
     if steps is not None:
         config = with_steps(config, steps)
-    trainer = _build_trainer(config, run, progress)  # fails on bad data before anything is written
+    trainer, config = _build_trainer(config, run, progress)  # fails on bad data before anything is written
     run.root.mkdir(parents=True, exist_ok=True)
     run.config.write_text(config.to_yaml())
     trainer.fit(config.train.steps)
@@ -105,7 +106,7 @@ def resume(run_dir: str | Path, steps: int | None = None, progress: bool = True)
     if total < state["step"]:
         raise GanforgeError(f"{run.root} is already at step {state['step']}; ask for --steps above that")
     config = with_steps(config, total)
-    trainer = _build_trainer(config, run, progress)
+    trainer, config = _build_trainer(config, run, progress)
     run.config.write_text(config.to_yaml())
     trainer.load_state_dict(state)
     trainer.fit(total)
@@ -119,9 +120,31 @@ def with_steps(config: Config, steps: int) -> Config:
     return validate(data)
 
 
-def _build_trainer(config: Config, run: RunFolder, progress: bool) -> Trainer:
+def with_data_classes(config: Config, dataset: ImageDataset) -> Config:
+    """A conditional config with ``model.num_classes`` taken from the data (checked against it when set)."""
+    model = config.model
+    if not getattr(model, "conditional", False):
+        return config
+    if dataset.num_classes < 2:
+        raise GanforgeError(
+            f"a conditional model needs labeled data, but {config.data.name} has no classes; use a labeled data "
+            "set (digits, mnist, ...) or folder:PATH with one subfolder per class"
+        )
+    if model.num_classes not in (0, dataset.num_classes):
+        raise GanforgeError(
+            f"model.num_classes={model.num_classes} but {config.data.name} has {dataset.num_classes} classes; "
+            "leave model.num_classes at 0 to take it from the data"
+        )
+    data = config.model_dump(mode="json")
+    data["model"]["num_classes"] = dataset.num_classes
+    return validate(data)
+
+
+def _build_trainer(config: Config, run: RunFolder, progress: bool) -> tuple[Trainer, Config]:
+    """The trainer of a run, and its config resolved against the data (class count)."""
     device = resolve_device(config.train.device)
     dataset = build_dataset(config.data.name, config.data.size, config.data.channels, config.data.root)
+    config = with_data_classes(config, dataset)
     seed_everything(config.train.seed)  # after the data: loading it may import modules that draw numbers
     image_shape = tuple(dataset.image_shape)
     recipe = build_recipe(config, image_shape, device)
@@ -129,18 +152,23 @@ def _build_trainer(config: Config, run: RunFolder, progress: bool) -> Trainer:
                          config.data.num_workers, config.data.augment)
     grid_noise = torch.randn(config.train.grid_size, config.model.z_dim,
                              generator=torch.Generator().manual_seed(config.train.seed + GRID_NOISE_OFFSET))
+    grid_labels, grid_rows = balanced_labels(config.train.grid_size, recipe.num_classes), None
+    if grid_labels is not None:
+        grid_labels, grid_rows = grid_labels.to(device), recipe.num_classes  # one class per column
     metrics = MetricsLog(run.metrics)
     callbacks = [
         ProgressBar(progress),
         metrics,
-        SampleGrid(run.samples, recipe.sampler, grid_noise.to(device), config.train.sample_every),
+        SampleGrid(run.samples, recipe.sampler, grid_noise.to(device), config.train.sample_every,
+                   grid_labels, grid_rows),
         LossPlot(run.loss_plot, metrics, config.train.sample_every),
     ]
     if config.eval.every:
         callbacks.append(_evaluation_callback(config, image_shape, recipe.sampler, run, metrics, device))
     extra = {"config": config.model_dump(mode="json"), "image_shape": list(image_shape)}
-    return Trainer(recipe, stream, run.checkpoint, extra, callbacks,
-                   config.train.log_every, config.train.checkpoint_every)
+    trainer = Trainer(recipe, stream, run.checkpoint, extra, callbacks,
+                      config.train.log_every, config.train.checkpoint_every)
+    return trainer, config
 
 
 EVAL_SEED = 104729  # the noise of in-training evaluations: fixed, and apart from the training noise
@@ -194,19 +222,54 @@ def load_generator(run_dir: str | Path, ema: bool = True, device: str | torch.de
     return generator.to(device).eval()
 
 
+def balanced_labels(n: int, num_classes: int) -> Tensor | None:
+    """``0, 1, ..., K-1, 0, 1, ...`` (``n`` labels), or None for an unconditional model (``K`` = 0)."""
+    return torch.arange(n) % num_classes if num_classes else None
+
+
+def class_labels(generator: nn.Module, n: int, class_index: int | None) -> Tensor | None:
+    """The labels ``generate`` uses: all ``class_index``, or balanced over the classes when it is None."""
+    num_classes = getattr(generator, "num_classes", 0)
+    if class_index is None:
+        return balanced_labels(n, num_classes)
+    if not num_classes:
+        raise GanforgeError(
+            "this run is unconditional, so it cannot make a chosen class; train a conditional one "
+            "(e.g. `ganforge train cdcgan`)"
+        )
+    if not 0 <= class_index < num_classes:
+        raise GanforgeError(f"class {class_index} is out of range: this model makes classes 0 to {num_classes - 1}")
+    return torch.full((n,), class_index, dtype=torch.int64)
+
+
 @torch.no_grad()
-def generate(generator: nn.Module, n: int, seed: int = 0, batch_size: int = 256) -> Tensor:
-    """``n`` images in [-1, 1] from noise drawn with ``seed`` (same seed, same images), on the CPU."""
+def generate(
+    generator: nn.Module, n: int, seed: int = 0, batch_size: int = 256, class_index: int | None = None
+) -> Tensor:
+    """``n`` images in [-1, 1] from noise drawn with ``seed`` (same seed, same images), on the CPU.
+
+    A class-conditional generator makes class ``class_index``, or all classes in turn when it is None.
+    """
     if n <= 0:
         raise GanforgeError(f"the number of images must be positive, got {n}")
+    labels = class_labels(generator, n, class_index)
     device = next(generator.parameters()).device
     noise = torch.randn(n, generator.z_dim, generator=torch.Generator().manual_seed(seed))
-    chunks = [generator(part.to(device)).float().cpu() for part in noise.split(batch_size)]
+    label_parts = labels.split(batch_size) if labels is not None else [None] * len(noise.split(batch_size))
+    chunks = [
+        generator(part.to(device), None if y is None else y.to(device)).float().cpu()
+        for part, y in zip(noise.split(batch_size), label_parts, strict=True)
+    ]
     return torch.cat(chunks)
 
 
 def sample(
-    run_dir: str | Path, n: int = 64, seed: int = 0, ema: bool = True, device: str | torch.device = "cpu"
+    run_dir: str | Path,
+    n: int = 64,
+    seed: int = 0,
+    ema: bool = True,
+    device: str | torch.device = "cpu",
+    class_index: int | None = None,
 ) -> Tensor:
-    """``n`` images in [-1, 1] from a run's generator."""
-    return generate(load_generator(run_dir, ema, device), n, seed)
+    """``n`` images in [-1, 1] from a run's generator (of class ``class_index`` for a conditional run)."""
+    return generate(load_generator(run_dir, ema, device), n, seed, class_index=class_index)

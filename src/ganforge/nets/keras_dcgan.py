@@ -42,7 +42,7 @@ class KerasDCGANGenerator(nn.Module):
         super().__init__()
         channels, size, _ = image_shape
         c0, s0 = cfg.g_proj_channels, size // 4
-        self.z_dim, self.image_shape = cfg.z_dim, tuple(image_shape)
+        self.z_dim, self.image_shape, self.num_classes = cfg.z_dim, tuple(image_shape), 0
         self.start_shape = (c0, s0, s0)
         self.project = nn.Sequential(
             nn.Linear(cfg.z_dim, c0 * s0 * s0, bias=False), nn.BatchNorm1d(c0 * s0 * s0), leaky_relu()

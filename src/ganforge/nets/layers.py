@@ -143,8 +143,8 @@ def xavier_init(module: nn.Module, gain: float = 1.0) -> nn.Module:
 
 
 def add_spectral_norm(module: nn.Module) -> nn.Module:
-    """Put spectral normalization on every conv/linear weight inside ``module`` (after init)."""
+    """Put spectral normalization on every conv/linear/embedding weight inside ``module`` (after init)."""
     for m in list(module.modules()):
-        if isinstance(m, WEIGHTED) and not parametrize.is_parametrized(m, "weight"):
+        if isinstance(m, (*WEIGHTED, nn.Embedding)) and not parametrize.is_parametrized(m, "weight"):
             spectral_norm(m)
     return module

@@ -5,16 +5,22 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 from torch import Tensor, nn
 
+from ganforge.nets.conditioning import (
+    ConditioningFields,
+    class_count,
+    concat_label,
+    discriminator_output,
+    label_head,
+)
 from ganforge.nets.layers import LEAKY_SLOPE, ArchSpec, ImageShape
-from ganforge.schema import StrictModel
 
 Activation = Literal["relu", "leaky_relu"]
 
 
-class MLPConfig(StrictModel):
+class MLPConfig(ConditioningFields):
     """Fully connected G and D; works for any image size and channel count."""
 
     arch: Literal["mlp"] = "mlp"
@@ -25,6 +31,12 @@ class MLPConfig(StrictModel):
     d_activation: Activation = "leaky_relu"
     g_batchnorm: bool = Field(False, description="BatchNorm1d after each hidden G layer")
     d_dropout: float = Field(0.0, ge=0, lt=1, description="dropout after each hidden D layer")
+
+    @model_validator(mode="after")
+    def _no_cbn(self) -> MLPConfig:
+        if self.g_cond == "cbn":
+            raise ValueError("mlp has no conditional BatchNorm: use g_cond=concat")
+        return self
 
 
 def _activation(name: str) -> nn.Module:
@@ -45,31 +57,39 @@ def _hidden_stack(width: int, hidden: list[int], activation: str, batchnorm: boo
 
 
 class MLPGenerator(nn.Module):
-    """z [B, z_dim] -> Linear stack -> tanh -> images [B, C, H, W]."""
+    """z [B, z_dim] (with a one-hot label when conditional) -> Linear stack -> tanh -> images [B, C, H, W]."""
 
     def __init__(self, cfg: MLPConfig, image_shape: ImageShape) -> None:
         super().__init__()
         self.z_dim, self.image_shape = cfg.z_dim, tuple(image_shape)
-        layers = _hidden_stack(cfg.z_dim, cfg.g_hidden, cfg.g_activation, cfg.g_batchnorm, 0.0)
-        last = cfg.g_hidden[-1] if cfg.g_hidden else cfg.z_dim
+        self.num_classes = class_count(cfg)
+        width = cfg.z_dim + self.num_classes
+        layers = _hidden_stack(width, cfg.g_hidden, cfg.g_activation, cfg.g_batchnorm, 0.0)
+        last = cfg.g_hidden[-1] if cfg.g_hidden else width
         self.net = nn.Sequential(*layers, nn.Linear(last, math.prod(image_shape)), nn.Tanh())
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.net(z.flatten(1)).view(z.shape[0], *self.image_shape)
+        return self.net(concat_label(z.flatten(1), labels, self.num_classes)).view(z.shape[0], *self.image_shape)
 
 
 class MLPDiscriminator(nn.Module):
-    """images [B, C, H, W] -> flatten -> Linear stack -> raw logits [B]."""
+    """images [B, C, H, W] -> flatten (with a one-hot label for d_cond=concat) -> Linear stack -> logits [B]."""
 
     def __init__(self, cfg: MLPConfig, image_shape: ImageShape) -> None:
         super().__init__()
-        width = math.prod(image_shape)
-        layers = _hidden_stack(width, cfg.d_hidden, cfg.d_activation, False, cfg.d_dropout)
+        num_classes = class_count(cfg)
+        self.concat_classes = num_classes if cfg.d_cond == "concat" else 0
+        width = math.prod(image_shape) + self.concat_classes
+        self.net = nn.Sequential(*_hidden_stack(width, cfg.d_hidden, cfg.d_activation, False, cfg.d_dropout))
         last = cfg.d_hidden[-1] if cfg.d_hidden else width
-        self.net = nn.Sequential(*layers, nn.Linear(last, 1))
+        self.head = nn.Linear(last, 1)
+        self.label_head = label_head(last, cfg.d_cond, num_classes)
 
-    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.net(x.flatten(1)).view(-1)
+    def forward(
+        self, x: Tensor, labels: Tensor | None = None, with_classes: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        h = self.net(concat_label(x.flatten(1), labels, self.concat_classes))
+        return discriminator_output(self.head(h).view(-1), h, labels, self.label_head, with_classes)
 
 
 def build(cfg: MLPConfig, image_shape: ImageShape) -> tuple[nn.Module, nn.Module]:

@@ -13,14 +13,25 @@ from typing import Literal
 from pydantic import Field
 from torch import Tensor, nn
 
+from ganforge.nets.conditioning import (
+    ConditioningFields,
+    LabelConditioned,
+    batchnorm2d,
+    class_count,
+    concat_label,
+    concat_label_planes,
+    discriminator_output,
+    label_head,
+    run_layers,
+)
 from ganforge.nets.layers import ArchSpec, ImageShape, add_spectral_norm, conv_plan, conv_size_ok, xavier_init
-from ganforge.schema import StrictModel
 
 RESIDUAL_GAIN = math.sqrt(2.0)  # SNGAN's init: Xavier-uniform, gain sqrt(2) inside the residual branch
 
 
-class ResNetConfig(StrictModel):
-    """SNGAN ResNet (CIFAR architecture); same sizes as dcgan."""
+class ResNetConfig(ConditioningFields):
+    """SNGAN ResNet (CIFAR architecture); same sizes as dcgan. Class-conditional as SNGAN-projection with
+    g_cond=cbn, d_cond=projection."""
 
     arch: Literal["resnet"] = "resnet"
     z_dim: int = Field(128, gt=0, description="noise vector length")
@@ -36,20 +47,22 @@ def _upsample() -> nn.Upsample:
     return nn.Upsample(scale_factor=2, mode="nearest")
 
 
-class UpBlock(nn.Module):
-    """BN, ReLU, upsample x2, conv3x3, BN, ReLU, conv3x3; shortcut: upsample x2, conv1x1."""
+class UpBlock(LabelConditioned):
+    """BN, ReLU, upsample x2, conv3x3, BN, ReLU, conv3x3; shortcut: upsample x2, conv1x1.
 
-    def __init__(self, channels: int) -> None:
+    With ``cbn_classes`` > 0 both BatchNorms are class-conditional."""
+
+    def __init__(self, channels: int, cbn_classes: int = 0) -> None:
         super().__init__()
         c = channels
         self.residual = nn.Sequential(
-            nn.BatchNorm2d(c), nn.ReLU(), _upsample(), _conv(c, c, 3, RESIDUAL_GAIN),
-            nn.BatchNorm2d(c), nn.ReLU(inplace=True), _conv(c, c, 3, RESIDUAL_GAIN),
+            batchnorm2d(c, cbn_classes), nn.ReLU(), _upsample(), _conv(c, c, 3, RESIDUAL_GAIN),
+            batchnorm2d(c, cbn_classes), nn.ReLU(inplace=True), _conv(c, c, 3, RESIDUAL_GAIN),
         )  # fmt: skip
         self.shortcut = nn.Sequential(_upsample(), _conv(c, c, 1, 1.0))
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.residual(x) + self.shortcut(x)
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        return run_layers(self.residual, x, labels) + self.shortcut(x)
 
 
 class DownBlock(nn.Module):
@@ -77,7 +90,8 @@ class DownBlock(nn.Module):
 
 
 class ResNetGenerator(nn.Module):
-    """z -> Linear to s0 x s0 x g_width -> k up-blocks -> BN, ReLU, conv3x3, tanh."""
+    """z (with a one-hot label for g_cond=concat) -> Linear to s0 x s0 x g_width -> k up-blocks -> BN, ReLU,
+    conv3x3, tanh. With g_cond=cbn every BatchNorm is class-conditional."""
 
     def __init__(self, cfg: ResNetConfig, image_shape: ImageShape) -> None:
         super().__init__()
@@ -85,35 +99,51 @@ class ResNetGenerator(nn.Module):
         s0, k = conv_plan(size)
         w = cfg.g_width
         self.z_dim, self.image_shape = cfg.z_dim, tuple(image_shape)
+        self.num_classes = class_count(cfg)
+        self.concat_classes = self.num_classes if cfg.g_cond == "concat" else 0
+        cbn_classes = self.num_classes if cfg.g_cond == "cbn" else 0
         self.start_shape = (w, s0, s0)
-        self.project = xavier_init(nn.Linear(cfg.z_dim, s0 * s0 * w))
-        self.blocks = nn.Sequential(*(UpBlock(w) for _ in range(k)))
+        self.project = xavier_init(nn.Linear(cfg.z_dim + self.concat_classes, s0 * s0 * w))
+        self.blocks = nn.Sequential(*(UpBlock(w, cbn_classes) for _ in range(k)))
         self.out = nn.Sequential(
-            nn.BatchNorm2d(w), nn.ReLU(inplace=True), _conv(w, channels, 3, 1.0), nn.Tanh()
+            batchnorm2d(w, cbn_classes), nn.ReLU(inplace=True), _conv(w, channels, 3, 1.0), nn.Tanh()
         )
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        h = self.project(z.flatten(1)).view(z.shape[0], *self.start_shape)
-        return self.out(self.blocks(h))
+        h = self.project(concat_label(z.flatten(1), labels, self.concat_classes))
+        h = run_layers(self.blocks, h.view(z.shape[0], *self.start_shape), labels)
+        return run_layers(self.out, h, labels)
 
 
 class ResNetDiscriminator(nn.Module):
-    """images -> optimized block, k-1 down-blocks, plain block -> ReLU -> sum over H, W -> linear -> [B]."""
+    """images -> optimized block, k-1 down-blocks, plain block -> ReLU -> sum over H, W -> linear -> [B].
+
+    d_cond=concat adds one-hot label planes to the input; projection / acgan add a LabelHead."""
 
     def __init__(self, cfg: ResNetConfig, image_shape: ImageShape) -> None:
         super().__init__()
         channels, size, _ = image_shape
         _, k = conv_plan(size)
         w = cfg.d_width
-        blocks = [DownBlock(channels, w, downsample=True, optimized=True)]
+        num_classes = class_count(cfg)
+        self.plane_classes = num_classes if cfg.d_cond == "concat" else 0
+        blocks = [DownBlock(channels + self.plane_classes, w, downsample=True, optimized=True)]
         blocks += [DownBlock(w, w, downsample=True) for _ in range(k - 1)]
         blocks += [DownBlock(w, w, downsample=False)]
         self.blocks = nn.Sequential(*blocks, nn.ReLU(inplace=True))
         self.head = xavier_init(nn.Linear(w, 1))
+        self.label_head = label_head(w, cfg.d_cond, num_classes)
+        if self.label_head is not None:
+            xavier_init(self.label_head)
         add_spectral_norm(self)
 
-    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.head(self.blocks(x).sum(dim=(2, 3))).view(-1)
+    def forward(
+        self, x: Tensor, labels: Tensor | None = None, with_classes: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        if self.plane_classes:
+            x = concat_label_planes(x, labels, self.plane_classes)
+        h = self.blocks(x).sum(dim=(2, 3))
+        return discriminator_output(self.head(h).view(-1), h, labels, self.label_head, with_classes)
 
 
 def build(cfg: ResNetConfig, image_shape: ImageShape) -> tuple[nn.Module, nn.Module]:

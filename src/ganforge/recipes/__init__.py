@@ -7,6 +7,7 @@ from functools import partial
 import torch
 
 from ganforge.config import Config
+from ganforge.data.ada import AdaptiveAugment
 from ganforge.data.diffaugment import check_policy, diff_augment
 from ganforge.losses import build_loss
 from ganforge.nets import build_networks
@@ -28,8 +29,12 @@ def build_recipe(config: Config, image_shape: tuple[int, int, int], device: torc
                                    foreach=not fused, fused=fused or None)
     check_policy(config.data.diffaugment)
     d_augment = partial(diff_augment, policy=config.data.diffaugment) if config.data.diffaugment else None
+    ada_cfg = config.data.ada
+    ada = (AdaptiveAugment(ada_cfg.policy, ada_cfg.target, ada_cfg.speed_kimg, ada_cfg.interval, device)
+           if ada_cfg.enabled else None)
     lc = config.loss
     loss = build_loss(lc.name, lc.variant, lc.real_label, lc.gp_weight, lc.clip, lc.r1_gamma)
+    acgan = getattr(config.model, "d_cond", "none") == "acgan"
     return GANRecipe(
         generator,
         discriminator,
@@ -43,4 +48,7 @@ def build_recipe(config: Config, image_shape: tuple[int, int, int], device: torc
         amp=config.train.amp,
         device=device,
         d_augment=d_augment,
+        ada=ada,
+        num_classes=generator.num_classes,
+        aux_weight=lc.aux_weight if acgan else 0.0,
     )

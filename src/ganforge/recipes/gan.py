@@ -1,8 +1,10 @@
-"""The unconditional GAN recipe: one training step, read top to bottom.
+"""The GAN recipe, unconditional or class-conditional: one training step, read top to bottom.
 
 Discriminator step(s) on detached fakes, then one generator step through the updated discriminator,
 then the EMA update. Works with every loss in ``ganforge.losses`` (gradient penalty, weight clipping
-and R1 are applied here when the loss asks for them).
+and R1 are applied here when the loss asks for them). A conditional recipe (``num_classes`` > 0) feeds
+the real labels to D with the real images and draws uniform labels for the fakes; with an AC-GAN
+discriminator (``aux_weight`` > 0) both networks also minimize the class cross-entropy.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganforge.data.ada import AdaptiveAugment
 from ganforge.losses import AdversarialLoss, clip_weights, gradient_penalty, r1_penalty
 from ganforge.training.ema import EMA
 
@@ -39,6 +43,9 @@ class GANRecipe:
         amp: str = "none",
         device: torch.device | None = None,
         d_augment: Callable[[Tensor], Tensor] | None = None,
+        ada: AdaptiveAugment | None = None,
+        num_classes: int = 0,
+        aux_weight: float = 0.0,
     ) -> None:
         self.generator = generator
         self.discriminator = discriminator
@@ -52,9 +59,25 @@ class GANRecipe:
         self.amp_dtype = AMP_DTYPES.get(amp)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=amp == "fp16")
         self.d_augment = d_augment  # DiffAugment: applied to every image D sees, real or fake
+        self.ada = ada  # adaptive augmentation, also of every image D sees
+        self.num_classes = num_classes
+        self.aux_weight = aux_weight
 
-    def discriminate(self, images: Tensor) -> Tensor:
-        return self.discriminator(self.d_augment(images) if self.d_augment else images)
+    def discriminate(self, images: Tensor, labels: Tensor | None, with_classes: bool = False) -> Any:
+        """D's logits (and class logits when ``with_classes``) for augmented ``images``."""
+        if self.ada is not None:
+            images = self.ada(images)
+        if self.d_augment is not None:
+            images = self.d_augment(images)
+        if with_classes:
+            return self.discriminator(images, labels, with_classes=True)
+        return self.discriminator(images, labels)
+
+    def fake_labels(self, n: int) -> Tensor | None:
+        """Uniformly drawn class labels for ``n`` fakes (None when unconditional)."""
+        if not self.num_classes:
+            return None
+        return torch.randint(0, self.num_classes, (n,), device=self.device)
 
     @property
     def batches_per_step(self) -> int:
@@ -72,30 +95,47 @@ class GANRecipe:
         """``n_critic`` discriminator updates (one per real batch), then one generator update."""
         self.generator.train()
         self.discriminator.train()
-        for i, (real, _labels) in enumerate(batches):
+        for i, (real, labels) in enumerate(batches):
             last = i == len(batches) - 1
+            real_labels = labels if self.num_classes else None
+            fake_labels = self.fake_labels(real.shape[0])
             # The last fake keeps its graph: the generator step below reuses it through the updated D.
             with self.autocast(), torch.set_grad_enabled(last):
-                fake = self.generator(self.noise(real.shape[0]))
-            d_scalars = self.discriminator_step(real, fake.detach())
-        g_scalars = self.generator_step(fake)
+                fake = self.generator(self.noise(real.shape[0]), fake_labels)
+            d_scalars = self.discriminator_step(real, fake.detach(), real_labels, fake_labels)
+        g_scalars = self.generator_step(fake, fake_labels)
         if self.ema is not None:
             self.ema.update(self.generator)
         return {**d_scalars, **g_scalars}
 
-    def discriminator_step(self, real: Tensor, fake: Tensor) -> dict[str, Tensor]:
+    def discriminator_step(
+        self, real: Tensor, fake: Tensor, real_labels: Tensor | None = None, fake_labels: Tensor | None = None
+    ) -> dict[str, Tensor]:
         use_r1 = self.loss.r1_gamma > 0
+        use_aux = self.aux_weight > 0
         if use_r1:
             real = real.detach().requires_grad_(True)
         with self.autocast():
-            real_logits = self.discriminate(real)
-            fake_logits = self.discriminate(fake)
+            if use_aux:
+                real_logits, real_classes = self.discriminate(real, real_labels, with_classes=True)
+                fake_logits, fake_classes = self.discriminate(fake, fake_labels, with_classes=True)
+            else:
+                real_logits = self.discriminate(real, real_labels)
+                fake_logits = self.discriminate(fake, fake_labels)
             d_loss = self.loss.d_loss(real_logits.float(), fake_logits.float())
         total = d_loss
         scalars = {"d_loss": d_loss.detach(), "d_real": real_logits.detach().float().mean(),
                    "d_fake": fake_logits.detach().float().mean()}
+        if use_aux:
+            aux = F.cross_entropy(real_classes.float(), real_labels)
+            aux = aux + F.cross_entropy(fake_classes.float(), fake_labels)
+            total = total + self.aux_weight * aux
+            scalars["d_aux"] = aux.detach()
+        if self.ada is not None:
+            self.ada.observe(real_logits)
+            scalars["ada_p"], scalars["ada_signal"] = self.ada.p, self.ada.signal
         if self.loss.gp_weight > 0:
-            penalty = gradient_penalty(self.discriminator, real, fake)
+            penalty = gradient_penalty(self.discriminator, real, fake, real_labels)
             total = total + self.loss.gp_weight * penalty
             scalars["gp"] = penalty.detach()
         if use_r1:
@@ -110,16 +150,24 @@ class GANRecipe:
             clip_weights(self.discriminator, self.loss.weight_clip)
         return scalars
 
-    def generator_step(self, fake: Tensor) -> dict[str, Tensor]:
+    def generator_step(self, fake: Tensor, fake_labels: Tensor | None = None) -> dict[str, Tensor]:
         self.discriminator.requires_grad_(False)  # no weight gradients for D in the G step
+        scalars = {}
         with self.autocast():
-            g_loss = self.loss.g_loss(self.discriminate(fake).float())
+            if self.aux_weight > 0:
+                logits, classes = self.discriminate(fake, fake_labels, with_classes=True)
+                aux = F.cross_entropy(classes.float(), fake_labels)
+                g_loss = self.loss.g_loss(logits.float())
+                total = g_loss + self.aux_weight * aux
+                scalars["g_aux"] = aux.detach()
+            else:
+                g_loss = total = self.loss.g_loss(self.discriminate(fake, fake_labels).float())
         self.g_optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(g_loss).backward()
+        self.scaler.scale(total).backward()
         self.discriminator.requires_grad_(True)
         self.scaler.step(self.g_optimizer)
         self.scaler.update()
-        return {"g_loss": g_loss.detach()}
+        return {"g_loss": g_loss.detach(), **scalars}
 
     @property
     def sampler(self) -> nn.Module:
@@ -134,6 +182,7 @@ class GANRecipe:
             "d_optimizer": self.d_optimizer.state_dict(),
             "scaler": self.scaler.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
+            "ada": self.ada.state_dict() if self.ada is not None else None,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -145,3 +194,5 @@ class GANRecipe:
             self.scaler.load_state_dict(state["scaler"])
         if self.ema is not None and state.get("ema") is not None:
             self.ema.load_state_dict(state["ema"])
+        if self.ada is not None and state.get("ada") is not None:
+            self.ada.load_state_dict(state["ada"])

@@ -73,11 +73,21 @@ class MetricsLog(Callback):
 class SampleGrid(Callback):
     """Every ``every`` steps and at the end: a grid from one fixed noise batch, so grids are comparable."""
 
-    def __init__(self, folder: Path, network: nn.Module, noise: torch.Tensor, every: int) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        network: nn.Module,
+        noise: torch.Tensor,
+        every: int,
+        labels: torch.Tensor | None = None,
+        nrow: int | None = None,
+    ) -> None:
         self.folder = folder
         self.network = network
         self.noise = noise
+        self.labels = labels  # class labels for a conditional generator
         self.every = every
+        self.nrow = nrow
 
     def on_step_end(self, trainer: Trainer) -> None:
         if trainer.step % self.every == 0:
@@ -91,9 +101,9 @@ class SampleGrid(Callback):
         was_training = self.network.training
         self.network.eval()
         with torch.no_grad():
-            images = self.network(self.noise)
+            images = self.network(self.noise, self.labels)
         self.network.train(was_training)
-        path = save_grid(images, self.folder / f"step-{step:07d}.png")
+        path = save_grid(images, self.folder / f"step-{step:07d}.png", self.nrow)
         shutil.copyfile(path, self.folder / "latest.png")
 
 

@@ -1,0 +1,1 @@
+"""Applications built on trained runs: synthetic data sets, translation, ..."""
