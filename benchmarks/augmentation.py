@@ -6,7 +6,7 @@ Protocol:
 - The embedded 5,000 digits are split once (seed 1234): 200 per class (2,000) form the held-out test set,
   never seen by a GAN or a classifier; the other 3,000 are the pool.
 - For each n (real images per class) and seed, n per class are drawn from the pool. A conditional GAN
-  (preset ``cdcgan`` with DiffAugment translation+cutout, the small-data setting) is trained on exactly
+  (preset ``cond-dcgan`` with DiffAugment translation+cutout, the small-data setting) is trained on exactly
   that subset, written to a class-folder data set and read through ``folder:PATH``.
 - The same small CNN is trained with the same number of steps in four ways: (a) real only, (b) real with
   classic augmentation (random rotation +-10 degrees, translation +-2 px, scale 0.9-1.1), (c) real plus
@@ -63,7 +63,7 @@ def train_gan(images: Tensor, labels: Tensor, steps: int, seed: int, workdir: Pa
     folder = workdir / "real"
     for k in range(10):
         save_images(images[labels == k], folder / str(k), prefix=str(k))
-    config = load_config("cdcgan", overrides=[
+    config = load_config("cond-dcgan", overrides=[
         f"data.name=folder:{folder}", "data.diffaugment=[translation,cutout]", f"train.steps={steps}",
         f"train.seed={seed}", f"train.sample_every={steps}", f"train.checkpoint_every={steps}",
     ])
@@ -142,7 +142,7 @@ def main() -> None:
             print(f"n={n} seed={seed}: {scores} ({time.perf_counter() - start:.0f} s)", flush=True)
 
     print(f"\ntest accuracy on {len(test_y)} held-out digits, mean +- std over seeds {args.seeds}; "
-          f"GAN: cdcgan + DiffAugment, {args.gan_steps} steps; classifier: {args.classifier_steps} steps")
+          f"GAN: cond-dcgan + DiffAugment, {args.gan_steps} steps; classifier: {args.classifier_steps} steps")
     print("| real images per class | " + " | ".join(CONDITIONS) + " |")
     print("|---" * (len(CONDITIONS) + 1) + "|")
     for n, cells in results.items():

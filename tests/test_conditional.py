@@ -134,7 +134,7 @@ def test_conditional_dcgan_learns_to_draw_the_requested_digit(tmp_path):
     often than the 10% of chance."""
     from ganforge.metrics.digits_net import load_digits_net
 
-    cfg = load_config("cdcgan", overrides=[
+    cfg = load_config("cond-dcgan", overrides=[
         "model.g_width=16", "model.d_width=16", "model.d_cond=acgan", "train.steps=300",
         "train.log_every=100", "train.sample_every=300", "train.checkpoint_every=300", "train.device=cpu",
     ])

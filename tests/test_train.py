@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import signal
 from pathlib import Path
@@ -17,16 +16,16 @@ import pytest
 import torch
 from PIL import Image
 from torch import nn
+from train_helpers import SigintAt
 
 import ganforge.losses as losses
-import ganforge.runs as runs
 from ganforge import GanforgeError, generate, load_config, load_generator, resume, sample, train
-from ganforge.config import Config, load_yaml_file, validate
+from ganforge.config import load_yaml_file, validate
 from ganforge.data import build_dataset
 from ganforge.nets import build_networks
 from ganforge.training.checkpoint import load_checkpoint, save_checkpoint, seed_everything
 from ganforge.training.ema import EMA
-from ganforge.training.trainer import Callback, NonFiniteLossError, Trainer, TrainingInterrupted
+from ganforge.training.trainer import NonFiniteLossError, TrainingInterrupted
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -91,37 +90,6 @@ def assert_optimizer_state_is_full(state: dict[str, Any]) -> None:
         assert all({"step", "exp_avg", "exp_avg_sq"} <= set(s) for s in per_param.values())
 
 
-class CallbackHook:
-    """Adds callbacks to the Trainer that ``ganforge.train`` / ``ganforge.resume`` build."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.callbacks: list[Callback] = []
-        original = runs._build_trainer
-
-        def build(config, run, progress) -> tuple[Trainer, Config]:
-            trainer, config = original(config, run, progress)
-            trainer.callbacks.extend(self.callbacks)
-            return trainer, config
-
-        monkeypatch.setattr(runs, "_build_trainer", build)
-
-    def add(self, callback: Callback) -> None:
-        self.callbacks.append(callback)
-
-
-class SigintAt(Callback):
-    """Sends Ctrl-C (SIGINT) to this very process ``times`` times at the end of step ``step``."""
-
-    def __init__(self, step: int, times: int = 1) -> None:
-        self.step = step
-        self.times = times
-
-    def on_step_end(self, trainer: Trainer) -> None:
-        if trainer.step == self.step:
-            for _ in range(self.times):
-                os.kill(os.getpid(), signal.SIGINT)
-
-
 class Payload:
     """Not a tensor or a plain container: a checkpoint holding it must not be unpickled."""
 
@@ -138,11 +106,6 @@ def base_config(tiny_config):
 def base_run(base_config, tmp_path_factory, single_thread) -> Path:
     """A finished 6-step default (dcgan, bce) run. Read it, never change it."""
     return train(base_config, out=tmp_path_factory.mktemp("base") / "run", progress=False)
-
-
-@pytest.fixture
-def hook(monkeypatch) -> CallbackHook:
-    return CallbackHook(monkeypatch)
 
 
 # --- 1. exact resume -------------------------------------------------------------------------------

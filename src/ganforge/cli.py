@@ -106,6 +106,22 @@ def augment(
                "(manifest.json)")
 
 
+@app.command()
+def translate(
+    run_dir: Annotated[Path, typer.Argument(help="A pix2pix or cyclegan run folder.")],
+    input_: Annotated[Path, typer.Option("--input", help="An image file or a folder of images (any size).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the translated PNGs.")] = Path("translated"),
+    direction: Annotated[str, typer.Option("--direction", help="AtoB, or BtoA (cyclegan runs).")] = "AtoB",
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = "cpu",
+) -> None:
+    """Translate your own images with a trained pix2pix or CycleGAN run; each keeps its own size."""
+    from ganforge.apps.translate import translate_files
+    from ganforge.runs import resolve_device
+
+    written = translate_files(run_dir, input_, out, direction, resolve_device(device))
+    typer.echo(f"wrote {len(written)} translated image(s) to {out}/")
+
+
 @app.command("eval")
 def eval_(
     target: Annotated[Path, typer.Argument(help="A run folder (samples its EMA generator) or a folder of images.")],

@@ -68,6 +68,10 @@ class LossConfig(StrictModel):
     clip: float = Field(0.01, gt=0, description="weight clipping bound (wgan)")
     r1_gamma: float = Field(0.0, ge=0, description="R1 penalty on real data; 0 turns it off")
     aux_weight: float = Field(1.0, ge=0, description="weight of the class cross-entropy (model.d_cond=acgan)")
+    l1_weight: float = Field(100.0, ge=0, description="pix2pix: weight of the L1 distance to the target")
+    adv_weight: float = Field(1.0, ge=0, description="pix2pix: weight of the adversarial loss (0: an L1-only baseline)")
+    cycle_weight: float = Field(10.0, ge=0, description="cyclegan: weight of the cycle-consistency loss")
+    identity_weight: float = Field(0.5, ge=0, description="cyclegan: identity loss weight, relative to cycle_weight")
 
 
 class OptimConfig(StrictModel):
@@ -78,6 +82,8 @@ class OptimConfig(StrictModel):
     g_betas: tuple[float, float] = (0.5, 0.999)
     d_betas: tuple[float, float] = (0.5, 0.999)
     n_critic: int = Field(1, ge=1, description="discriminator steps per generator step")
+    decay_start: float = Field(0.5, ge=0, le=1, description="cyclegan: fraction of the run after which the lr "
+                               "decays linearly to 0")
 
 
 class TrainConfig(StrictModel):

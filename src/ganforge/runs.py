@@ -19,9 +19,17 @@ from ganforge.data import build_dataset
 from ganforge.data.base import ImageDataset
 from ganforge.data.stream import BatchStream
 from ganforge.errors import GanforgeError
-from ganforge.nets import build_networks
-from ganforge.recipes import build_recipe
-from ganforge.training.callbacks import Evaluation, LossPlot, MetricsLog, ProgressBar, SampleGrid
+from ganforge.nets import build_networks, is_translation
+from ganforge.nets.translation import min_patch_size
+from ganforge.recipes import TranslationRecipe, build_recipe
+from ganforge.training.callbacks import (
+    Evaluation,
+    LossPlot,
+    MetricsLog,
+    ProgressBar,
+    SampleGrid,
+    generator_images,
+)
 from ganforge.training.checkpoint import load_checkpoint, seed_everything
 from ganforge.training.trainer import Trainer
 
@@ -120,6 +128,36 @@ def with_steps(config: Config, steps: int) -> Config:
     return validate(data)
 
 
+def resolve_for_data(config: Config, dataset: ImageDataset) -> Config:
+    """The config with what the data decides filled in: class count, or translation channels."""
+    if is_translation(config.model):
+        return with_pair_channels(config, dataset)
+    return with_data_classes(config, dataset)
+
+
+def with_pair_channels(config: Config, dataset: ImageDataset) -> Config:
+    """A pix2pix / cyclegan config with ``model.a_channels`` and ``b_channels`` taken from the pairs."""
+    pair = getattr(dataset, "pair_channels", None)
+    if pair is None:
+        raise GanforgeError(
+            f"{config.model.arch} translates images: it needs paired or two-domain data, not {config.data.name}; "
+            "use colorize-photos, digit-styles, paired:PATH, colorize:PATH or unpaired:PATH_A,PATH_B"
+        )
+    side = dataset.image_shape[1]
+    need = min_patch_size(config.model)
+    if side < need or side % (need if config.model.generator == "unet" else 4):
+        raise GanforgeError(
+            f"{config.model.arch} with these settings needs training images whose side is a multiple of {need} "
+            f"(got {side}); set data.size (e.g. {max(need, 32)}) or model.unet_depth"
+        )
+    if config.eval.every:
+        raise GanforgeError("eval.every is for noise-to-image GANs; translation runs are measured with "
+                            "benchmarks/translation.py")
+    data = config.model_dump(mode="json")
+    data["model"]["a_channels"], data["model"]["b_channels"] = pair
+    return validate(data)
+
+
 def with_data_classes(config: Config, dataset: ImageDataset) -> Config:
     """A conditional config with ``model.num_classes`` taken from the data (checked against it when set)."""
     model = config.model
@@ -144,23 +182,17 @@ def _build_trainer(config: Config, run: RunFolder, progress: bool) -> tuple[Trai
     """The trainer of a run, and its config resolved against the data (class count)."""
     device = resolve_device(config.train.device)
     dataset = build_dataset(config.data.name, config.data.size, config.data.channels, config.data.root)
-    config = with_data_classes(config, dataset)
+    config = resolve_for_data(config, dataset)
     seed_everything(config.train.seed)  # after the data: loading it may import modules that draw numbers
     image_shape = tuple(dataset.image_shape)
     recipe = build_recipe(config, image_shape, device)
     stream = BatchStream(dataset, config.data.batch_size, config.train.seed, device,
                          config.data.num_workers, config.data.augment)
-    grid_noise = torch.randn(config.train.grid_size, config.model.z_dim,
-                             generator=torch.Generator().manual_seed(config.train.seed + GRID_NOISE_OFFSET))
-    grid_labels, grid_rows = balanced_labels(config.train.grid_size, recipe.num_classes), None
-    if grid_labels is not None:
-        grid_labels, grid_rows = grid_labels.to(device), recipe.num_classes  # one class per column
     metrics = MetricsLog(run.metrics)
     callbacks = [
         ProgressBar(progress),
         metrics,
-        SampleGrid(run.samples, recipe.sampler, grid_noise.to(device), config.train.sample_every,
-                   grid_labels, grid_rows),
+        _sample_grid(config, recipe, dataset, run, device),
         LossPlot(run.loss_plot, metrics, config.train.sample_every),
     ]
     if config.eval.every:
@@ -169,6 +201,25 @@ def _build_trainer(config: Config, run: RunFolder, progress: bool) -> tuple[Trai
     trainer = Trainer(recipe, stream, run.checkpoint, extra, callbacks,
                       config.train.log_every, config.train.checkpoint_every)
     return trainer, config
+
+
+PREVIEW_ROWS = 8  # translation grids: this many fixed training pairs, one per row
+
+
+def _sample_grid(config: Config, recipe: Any, dataset: ImageDataset, run: RunFolder, device: torch.device
+                 ) -> SampleGrid:
+    every = config.train.sample_every
+    if isinstance(recipe, TranslationRecipe):
+        batch = dataset.images[:PREVIEW_ROWS].to(device).float() / 127.5 - 1
+        columns = len(recipe.preview(batch[:1]))
+        return SampleGrid(run.samples, lambda: recipe.preview(batch), every, nrow=columns)
+    noise = torch.randn(config.train.grid_size, config.model.z_dim,
+                        generator=torch.Generator().manual_seed(config.train.seed + GRID_NOISE_OFFSET)).to(device)
+    labels = balanced_labels(config.train.grid_size, recipe.num_classes)
+    if labels is None:
+        return SampleGrid(run.samples, lambda: generator_images(recipe.sampler, noise), every)
+    labels = labels.to(device)  # one class per column
+    return SampleGrid(run.samples, lambda: generator_images(recipe.sampler, noise, labels), every, recipe.num_classes)
 
 
 EVAL_SEED = 104729  # the noise of in-training evaluations: fixed, and apart from the training noise
@@ -213,6 +264,9 @@ def load_generator(run_dir: str | Path, ema: bool = True, device: str | torch.de
     device = resolve_device(device) if isinstance(device, str) else device
     run = RunFolder(Path(run_dir))
     config = load_run_config(run.root)
+    if is_translation(config.model):
+        raise GanforgeError(f"{run.root} is a {config.model.arch} run: it translates images, use "
+                            f"`ganforge translate {run.root} --input FILE_OR_DIR --out DIR`")
     state = load_checkpoint(run.checkpoint, map_location=device)
     generator, _ = build_networks(config.model, tuple(state["image_shape"]))
     recipe_state: dict[str, Any] = state["recipe"]
@@ -235,7 +289,7 @@ def class_labels(generator: nn.Module, n: int, class_index: int | None) -> Tenso
     if not num_classes:
         raise GanforgeError(
             "this run is unconditional, so it cannot make a chosen class; train a conditional one "
-            "(e.g. `ganforge train cdcgan`)"
+            "(e.g. `ganforge train cond-dcgan`)"
         )
     if not 0 <= class_index < num_classes:
         raise GanforgeError(f"class {class_index} is out of range: this model makes classes 0 to {num_classes - 1}")

@@ -46,7 +46,7 @@ def export_synthetic_dataset(
     if not num_classes:
         raise GanforgeError(
             f"{run_dir} is an unconditional run: a labeled data set needs a conditional one "
-            "(e.g. `ganforge train cdcgan`)"
+            "(e.g. `ganforge train cond-dcgan`)"
         )
     names = class_names or [str(k) for k in range(num_classes)]
     if len(names) != num_classes:

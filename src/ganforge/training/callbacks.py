@@ -71,21 +71,12 @@ class MetricsLog(Callback):
 
 
 class SampleGrid(Callback):
-    """Every ``every`` steps and at the end: a grid from one fixed noise batch, so grids are comparable."""
+    """Every ``every`` steps and at the end: a grid of ``render()``'s images (from a fixed input, so that
+    grids are comparable)."""
 
-    def __init__(
-        self,
-        folder: Path,
-        network: nn.Module,
-        noise: torch.Tensor,
-        every: int,
-        labels: torch.Tensor | None = None,
-        nrow: int | None = None,
-    ) -> None:
+    def __init__(self, folder: Path, render: Callable[[], torch.Tensor], every: int, nrow: int | None = None) -> None:
         self.folder = folder
-        self.network = network
-        self.noise = noise
-        self.labels = labels  # class labels for a conditional generator
+        self.render = render
         self.every = every
         self.nrow = nrow
 
@@ -98,13 +89,18 @@ class SampleGrid(Callback):
             self.write(trainer.step)
 
     def write(self, step: int) -> None:
-        was_training = self.network.training
-        self.network.eval()
-        with torch.no_grad():
-            images = self.network(self.noise, self.labels)
-        self.network.train(was_training)
-        path = save_grid(images, self.folder / f"step-{step:07d}.png", self.nrow)
+        path = save_grid(self.render(), self.folder / f"step-{step:07d}.png", self.nrow)
         shutil.copyfile(path, self.folder / "latest.png")
+
+
+@torch.no_grad()
+def generator_images(network: nn.Module, noise: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """``network(noise, labels)`` in eval mode (its train/eval mode is restored)."""
+    was_training = network.training
+    network.eval()
+    images = network(noise, labels)
+    network.train(was_training)
+    return images
 
 
 class LossPlot(Callback):
