@@ -32,10 +32,15 @@ def train(
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed: same seed, same run.")] = None,
     device: Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    nproc: Annotated[int, typer.Option("--nproc", help="Processes (DDP): launches torchrun with K processes.",
+                                       min=1)] = 1,
 ) -> None:
     """Train a GAN; with no arguments, the default model on the embedded digits (about 5 minutes on 2 cores)."""
     from ganforge.config import load_config
     from ganforge.runs import train as train_run
+
+    if nproc > 1:
+        _launch_torchrun(nproc)
 
     options: dict = {}
     if data is not None:
@@ -177,7 +182,32 @@ def list_() -> None:
         typer.echo("")
 
 
+def _launch_torchrun(nproc: int) -> None:
+    """Run this very ``ganforge train`` command (without --nproc) under torchrun with ``nproc`` processes."""
+    import subprocess
+
+    from ganforge.training.distributed import current_world
+
+    if current_world().distributed:
+        raise GanforgeError("--nproc is for a plain `ganforge train`; under torchrun set --nproc_per_node instead")
+    args, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            args.append(arg)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+               "-m", "ganforge", *args]
+    raise typer.Exit(subprocess.run(command).returncode)
+
+
 def _done(run_dir: Path) -> None:
+    from ganforge.training.distributed import current_world
+
+    if not current_world().is_main:
+        return
     typer.echo(f"run folder: {run_dir}  (samples/latest.png, losses.png, metrics.jsonl, checkpoints/last.pt)")
 
 

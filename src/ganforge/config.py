@@ -99,6 +99,8 @@ class TrainConfig(StrictModel):
     sample_every: int = Field(500, gt=0)
     checkpoint_every: int = Field(500, gt=0)
     grid_size: int = Field(64, gt=0, description="images in each sample grid")
+    sync_batchnorm: bool = Field(False, description="distributed training: BatchNorm statistics over all processes "
+                                 "(CUDA)")
 
 
 class EvalConfig(StrictModel):

@@ -31,6 +31,7 @@ from ganforge.training.callbacks import (
     generator_images,
 )
 from ganforge.training.checkpoint import load_checkpoint, seed_everything
+from ganforge.training.distributed import broadcast_string, current_world, init_distributed, sync_batchnorm
 from ganforge.training.trainer import Trainer
 
 GRID_NOISE_OFFSET = 7919  # the fixed sample-grid noise is drawn from seed + this, apart from training noise
@@ -98,9 +99,13 @@ def train(
         )
     if steps is not None:
         config = with_steps(config, steps)
+    world = current_world()
+    init_distributed(world, resolve_device(config.train.device))
+    run = RunFolder(Path(broadcast_string(str(run.root), world)))  # one folder for every process
     trainer, config = _build_trainer(config, run, progress)  # fails on bad data before anything is written
-    run.root.mkdir(parents=True, exist_ok=True)
-    run.config.write_text(config.to_yaml())
+    if world.is_main:
+        run.root.mkdir(parents=True, exist_ok=True)
+        run.config.write_text(config.to_yaml())
     trainer.fit(config.train.steps)
     return run.root
 
@@ -115,7 +120,8 @@ def resume(run_dir: str | Path, steps: int | None = None, progress: bool = True)
         raise GanforgeError(f"{run.root} is already at step {state['step']}; ask for --steps above that")
     config = with_steps(config, total)
     trainer, config = _build_trainer(config, run, progress)
-    run.config.write_text(config.to_yaml())
+    if current_world().is_main:
+        run.config.write_text(config.to_yaml())
     trainer.load_state_dict(state)
     trainer.fit(total)
     return run.root
@@ -180,26 +186,37 @@ def with_data_classes(config: Config, dataset: ImageDataset) -> Config:
 
 def _build_trainer(config: Config, run: RunFolder, progress: bool) -> tuple[Trainer, Config]:
     """The trainer of a run, and its config resolved against the data (class count)."""
-    device = resolve_device(config.train.device)
+    world = current_world()
+    device = init_distributed(world, resolve_device(config.train.device))
     dataset = build_dataset(config.data.name, config.data.size, config.data.channels, config.data.root)
     config = resolve_for_data(config, dataset)
     seed_everything(config.train.seed)  # after the data: loading it may import modules that draw numbers
     image_shape = tuple(dataset.image_shape)
     recipe = build_recipe(config, image_shape, device)
+    if world.distributed:
+        if isinstance(recipe, TranslationRecipe):
+            raise GanforgeError(f"{config.model.arch} trains in one process; distributed training is for the "
+                                "noise-to-image GANs")
+        if config.train.sync_batchnorm:
+            recipe.generator = sync_batchnorm(recipe.generator, world, device)
+            recipe.discriminator = sync_batchnorm(recipe.discriminator, world, device)
+        recipe.distribute(world)
     stream = BatchStream(dataset, config.data.batch_size, config.train.seed, device,
-                         config.data.num_workers, config.data.augment)
-    metrics = MetricsLog(run.metrics)
-    callbacks = [
-        ProgressBar(progress),
-        metrics,
-        _sample_grid(config, recipe, dataset, run, device),
-        LossPlot(run.loss_plot, metrics, config.train.sample_every),
-    ]
-    if config.eval.every:
-        callbacks.append(_evaluation_callback(config, image_shape, recipe.sampler, run, metrics, device))
+                         config.data.num_workers, config.data.augment, world)
+    callbacks: list[Any] = []
+    if world.is_main:  # only rank 0 writes files
+        metrics = MetricsLog(run.metrics)
+        callbacks = [
+            ProgressBar(progress),
+            metrics,
+            _sample_grid(config, recipe, dataset, run, device),
+            LossPlot(run.loss_plot, metrics, config.train.sample_every),
+        ]
+        if config.eval.every:
+            callbacks.append(_evaluation_callback(config, image_shape, recipe.sampler, run, metrics, device))
     extra = {"config": config.model_dump(mode="json"), "image_shape": list(image_shape)}
     trainer = Trainer(recipe, stream, run.checkpoint, extra, callbacks,
-                      config.train.log_every, config.train.checkpoint_every)
+                      config.train.log_every, config.train.checkpoint_every, world)
     return trainer, config
 
 

@@ -18,12 +18,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor
 
 from ganforge.data.diffaugment import brightness, contrast, cutout, saturation, translation
 from ganforge.errors import GanforgeError
 from ganforge.registry import unknown_name_message
+from ganforge.training.distributed import all_reduce_sum
 
 
 def xflip(x: Tensor) -> Tensor:
@@ -107,8 +109,11 @@ class AdaptiveAugment:
         self._count += real_logits.numel()
         self._observations += 1
         if self._observations % self.interval == 0:
-            self.signal = self._sign_sum / self._count
-            step = self._count / (self.speed_kimg * 1000)
+            # several training processes: the signal and the step count all of their real images
+            sign_sum = all_reduce_sum(self._sign_sum.clone())
+            count = self._count * (dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1)
+            self.signal = sign_sum / count
+            step = count / (self.speed_kimg * 1000)
             self.p = (self.p + torch.sign(self.signal - self.target) * step).clamp(0.0, 1.0)
             self._sign_sum = torch.zeros_like(self._sign_sum)
             self._count = 0

@@ -16,14 +16,21 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ganforge.data.augment import augment_batch
 from ganforge.data.base import collate_images
+from ganforge.training.distributed import World
 
 
 class PositionedBatchSampler(Sampler[list[int]]):
-    """Index batches from batch number ``start`` on; epoch e is ``randperm(n)`` seeded by (seed, e)."""
+    """Index batches from batch number ``start`` on; epoch e is ``randperm(n)`` seeded by (seed, e).
 
-    def __init__(self, num_items: int, batch_size: int, seed: int, start: int = 0) -> None:
+    With ``world_size`` > 1 (distributed training) the batches are global batches of
+    ``batch_size * world_size`` and this process gets its ``rank``-th slice of each (as DistributedSampler
+    shares an epoch)."""
+
+    def __init__(self, num_items: int, batch_size: int, seed: int, start: int = 0, rank: int = 0,
+                 world_size: int = 1) -> None:
         self.num_items = num_items
-        self.batch_size = batch_size
+        self.batch_size = batch_size * world_size
+        self.local = (rank * batch_size, (rank + 1) * batch_size)
         self.seed = seed
         self.start = start
 
@@ -44,7 +51,7 @@ class PositionedBatchSampler(Sampler[list[int]]):
                 take = min(self.batch_size - len(batch), self.num_items - cursor)
                 batch.extend(order[cursor : cursor + take].tolist())
                 cursor += take
-            yield batch
+            yield batch[self.local[0] : self.local[1]]
 
 
 class BatchStream:
@@ -58,8 +65,10 @@ class BatchStream:
         device: torch.device,
         num_workers: int = 0,
         augment: Sequence[str] = (),
+        world: World = World(),
     ) -> None:
         self.dataset = dataset
+        self.world = world
         self.batch_size = batch_size
         self.seed = seed
         self.device = device
@@ -69,7 +78,8 @@ class BatchStream:
         self._batches: Iterator[Any] | None = None
 
     def _loader(self) -> Iterator[Any]:
-        sampler = PositionedBatchSampler(len(self.dataset), self.batch_size, self.seed, self.position)
+        sampler = PositionedBatchSampler(len(self.dataset), self.batch_size, self.seed, self.position,
+                                         self.world.rank, self.world.size)
         loader = DataLoader(
             self.dataset,
             batch_sampler=sampler,

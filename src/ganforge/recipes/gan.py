@@ -19,11 +19,29 @@ from torch import Tensor, nn
 
 from ganforge.data.ada import AdaptiveAugment
 from ganforge.losses import AdversarialLoss, clip_weights, gradient_penalty, r1_penalty
+from ganforge.training.distributed import World, local_slice, wrap
 from ganforge.training.ema import EMA
 
 Batch = tuple[Tensor, Tensor]
 
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class DiscriminatorPair(nn.Module):
+    """D on real and on fake images in one forward call (two passes, so BatchNorm statistics are per pass).
+
+    One call matters under DistributedDataParallel, which expects one forward per backward."""
+
+    def __init__(self, discriminator: nn.Module) -> None:
+        super().__init__()
+        self.discriminator = discriminator
+
+    def forward(self, real: Tensor, fake: Tensor, real_labels: Tensor | None, fake_labels: Tensor | None,
+                with_classes: bool = False) -> tuple[Any, Any]:
+        if with_classes:
+            return (self.discriminator(real, real_labels, with_classes=True),
+                    self.discriminator(fake, fake_labels, with_classes=True))
+        return self.discriminator(real, real_labels), self.discriminator(fake, fake_labels)
 
 
 class GANRecipe:
@@ -62,29 +80,46 @@ class GANRecipe:
         self.ada = ada  # adaptive augmentation, also of every image D sees
         self.num_classes = num_classes
         self.aux_weight = aux_weight
+        self.world = World()
+        self.g_train: nn.Module = generator  # what the D step calls: G, or G inside DDP
+        self.d_pair: nn.Module = DiscriminatorPair(discriminator)  # the D step's D, or it inside DDP
 
-    def discriminate(self, images: Tensor, labels: Tensor | None, with_classes: bool = False) -> Any:
-        """D's logits (and class logits when ``with_classes``) for augmented ``images``."""
+    def distribute(self, world: World) -> None:
+        """Train as one of ``world.size`` processes: G and D's pair pass inside DistributedDataParallel."""
+        self.world = world
+        self.g_train = wrap(self.generator, world, self.device)
+        self.d_pair = wrap(DiscriminatorPair(self.discriminator), world, self.device)
+
+    def augment(self, images: Tensor) -> Tensor:
+        """ADA and DiffAugment, when on: applied to every image D sees."""
         if self.ada is not None:
             images = self.ada(images)
         if self.d_augment is not None:
             images = self.d_augment(images)
+        return images
+
+    def discriminate(self, images: Tensor, labels: Tensor | None, with_classes: bool = False) -> Any:
+        """D's logits (and class logits when ``with_classes``) for augmented ``images``."""
+        images = self.augment(images)
         if with_classes:
             return self.discriminator(images, labels, with_classes=True)
         return self.discriminator(images, labels)
 
     def fake_labels(self, n: int) -> Tensor | None:
-        """Uniformly drawn class labels for ``n`` fakes (None when unconditional)."""
+        """Uniformly drawn class labels for ``n`` fakes (None when unconditional). Every process draws the
+        global batch's labels and keeps its share, so K processes match one with the global batch."""
         if not self.num_classes:
             return None
-        return torch.randint(0, self.num_classes, (n,), device=self.device)
+        labels = torch.randint(0, self.num_classes, (n * self.world.size,), device=self.device)
+        return local_slice(labels, self.world)
 
     @property
     def batches_per_step(self) -> int:
         return self.n_critic
 
     def noise(self, n: int) -> Tensor:
-        return torch.randn(n, self.z_dim, device=self.device)
+        """Noise for ``n`` fakes: this process's share of the global batch's noise."""
+        return local_slice(torch.randn(n * self.world.size, self.z_dim, device=self.device), self.world)
 
     def autocast(self) -> AbstractContextManager[Any]:
         if self.amp_dtype is None:
@@ -101,7 +136,7 @@ class GANRecipe:
             fake_labels = self.fake_labels(real.shape[0])
             # The last fake keeps its graph: the generator step below reuses it through the updated D.
             with self.autocast(), torch.set_grad_enabled(last):
-                fake = self.generator(self.noise(real.shape[0]), fake_labels)
+                fake = self.g_train(self.noise(real.shape[0]), fake_labels)
             d_scalars = self.discriminator_step(real, fake.detach(), real_labels, fake_labels)
         g_scalars = self.generator_step(fake, fake_labels)
         if self.ema is not None:
@@ -116,12 +151,12 @@ class GANRecipe:
         if use_r1:
             real = real.detach().requires_grad_(True)
         with self.autocast():
+            real_out, fake_out = self.d_pair(self.augment(real), self.augment(fake), real_labels, fake_labels,
+                                             with_classes=use_aux)
             if use_aux:
-                real_logits, real_classes = self.discriminate(real, real_labels, with_classes=True)
-                fake_logits, fake_classes = self.discriminate(fake, fake_labels, with_classes=True)
+                (real_logits, real_classes), (fake_logits, fake_classes) = real_out, fake_out
             else:
-                real_logits = self.discriminate(real, real_labels)
-                fake_logits = self.discriminate(fake, fake_labels)
+                real_logits, fake_logits = real_out, fake_out
             d_loss = self.loss.d_loss(real_logits.float(), fake_logits.float())
         total = d_loss
         scalars = {"d_loss": d_loss.detach(), "d_real": real_logits.detach().float().mean(),

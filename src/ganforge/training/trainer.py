@@ -22,6 +22,7 @@ from ganforge import __version__
 from ganforge.data.stream import BatchStream
 from ganforge.errors import GanforgeError
 from ganforge.training.checkpoint import capture_rng_state, restore_rng_state, save_checkpoint
+from ganforge.training.distributed import World, barrier
 
 CHECKPOINT_FORMAT = 1
 
@@ -63,8 +64,10 @@ class Trainer:
         callbacks: Sequence[Callback] = (),
         log_every: int = 25,
         checkpoint_every: int = 500,
+        world: World = World(),
     ) -> None:
         self.recipe = recipe
+        self.world = world  # in distributed training only rank 0 writes checkpoints
         self.stream = stream
         self.checkpoint_path = checkpoint_path
         self.extra_state = extra_state or {}
@@ -105,7 +108,9 @@ class Trainer:
         With ``path`` (e.g. a best-so-far copy), write there and leave the regular checkpoint alone.
         """
         self.check_finite()
-        save_checkpoint(self.state_dict(), path or self.checkpoint_path)
+        if self.world.is_main:
+            save_checkpoint(self.state_dict(), path or self.checkpoint_path)
+        barrier(self.world)
         if path is None:
             self.saved_step = self.step
 
@@ -179,7 +184,7 @@ class Trainer:
         self.check_finite()
         now = time.perf_counter()
         steps = self.step - self._last_log_step
-        images = steps * self.recipe.batches_per_step * self.stream.batch_size
+        images = steps * self.recipe.batches_per_step * self.stream.batch_size * self.world.size
         record: dict[str, float] = {"step": self.step}
         record.update({k: float(v) / self._count for k, v in self._sums.items()})
         record["images_per_sec"] = images / max(now - self._last_log_time, 1e-9)

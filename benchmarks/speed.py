@@ -1,0 +1,204 @@
+"""Training speed: ganforge's trainer against the plain loop everyone writes, on the same machine, same run.
+
+    python benchmarks/speed.py [--models dcgan-28 mlp-28 ...] [--steps 60] [--quick]
+
+For each model (batch 64, BCE non-saturating, Adam 2e-4 (0.5, 0.999)):
+- reference: the loop of the PyTorch DCGAN example, written here: a torchvision-style data set with
+  per-image ToTensor + Normalize in a DataLoader (shuffle, 2 workers, as the example), D on real then on
+  fake.detach() with two backward calls, then G through D with D's weight gradients computed too, and
+  ``.item()`` on the losses every step. Same networks (ganforge's builders) and same losses.
+- ganforge: ``Trainer`` + ``GANRecipe`` as ``ganforge train`` builds them (in-memory batched data, one
+  backward per D step, D frozen in the G step, foreach Adam, device-side NaN check, no host sync).
+Both run ``--warmup`` steps first, then ``--steps`` timed steps. Also printed: the share of the machine's
+float32 matmul peak (a 2048^3 matmul measured in this run) that a training step reaches (FLOPs from
+torch.utils.flop_counter), sampling images/s, and peak memory (CUDA: max allocated; CPU: max RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from torch.utils.flop_counter import FlopCounterMode
+from torchvision.transforms import v2
+
+from ganforge import load_config
+from ganforge.data import build_dataset
+from ganforge.data.stream import BatchStream
+from ganforge.nets import build_networks
+from ganforge.recipes import build_recipe
+from ganforge.runs import resolve_device
+from ganforge.training.trainer import Trainer
+
+MODELS = {
+    "mlp-28": ["model.arch=mlp", "data.size=28"],
+    "dcgan-28": ["data.size=28"],
+    "dcgan-32": ["data.size=32"],
+    "dcgan-64": ["data.size=64"],
+    "resnet-32": ["model.arch=resnet", "model.g_width=64", "model.d_width=64", "data.size=32"],
+}
+BATCH = 64
+
+
+class PerImageDigits(Dataset):
+    """The embedded digits as a torchvision-style data set: one PIL image at a time, transformed."""
+
+    def __init__(self, size: int) -> None:
+        data = build_dataset("digits", size=size)
+        self.images, self.labels = data.images, data.labels
+        self.transform = v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize([0.5], [0.5])])
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        return self.transform(self.images[i]), int(self.labels[i])
+
+
+def reference_loop(generator: nn.Module, discriminator: nn.Module, z_dim: int, size: int, steps: int,
+                   warmup: int, device: torch.device, workers: int) -> float:
+    """Images/s of the PyTorch-DCGAN-example loop."""
+    loader = DataLoader(PerImageDigits(size), batch_size=BATCH, shuffle=True, num_workers=workers, drop_last=True,
+                        persistent_workers=workers > 0)
+    criterion = nn.BCEWithLogitsLoss()
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    done, start = 0, None
+    while done < warmup + steps:
+        for real, _ in loader:
+            if done == warmup:
+                start = time.perf_counter()
+            real = real.to(device)
+            discriminator.zero_grad()
+            out = discriminator(real)
+            err_real = criterion(out, torch.ones_like(out))
+            err_real.backward()
+            fake = generator(torch.randn(BATCH, z_dim, device=device))
+            out = discriminator(fake.detach())
+            err_fake = criterion(out, torch.zeros_like(out))
+            err_fake.backward()
+            opt_d.step()
+            generator.zero_grad()
+            out = discriminator(fake)
+            err_g = criterion(out, torch.ones_like(out))
+            err_g.backward()
+            opt_g.step()
+            _ = (err_real.item() + err_fake.item(), err_g.item())  # the example prints these every step
+            done += 1
+            if done == warmup + steps:
+                break
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * BATCH / (time.perf_counter() - start)
+
+
+def ganforge_loop(config, device: torch.device, steps: int, warmup: int) -> tuple[float, Trainer]:
+    dataset = build_dataset(config.data.name, config.data.size, config.data.channels)
+    recipe = build_recipe(config, tuple(dataset.image_shape), device)
+    stream = BatchStream(dataset, BATCH, config.train.seed, device)
+    checkpoint = Path(tempfile.mkdtemp()) / "last.pt"  # written once at the end of each fit
+    trainer = Trainer(recipe, stream, checkpoint, {}, [], 25, 10**9)
+    trainer.fit(warmup)
+    start = time.perf_counter()
+    trainer.fit(warmup + steps)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * BATCH / (time.perf_counter() - start), trainer
+
+
+def matmul_peak(device: torch.device, n: int = 2048, repeats: int = 5) -> float:
+    """FLOP/s of a float32 n^3 matmul (best of ``repeats``)."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    best = float("inf")
+    for _ in range(repeats + 1):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+
+def step_flops(trainer: Trainer) -> int:
+    batches = [trainer.stream.next() for _ in range(trainer.recipe.batches_per_step)]
+    with FlopCounterMode(display=False) as counter:
+        trainer.recipe.train_step(batches)
+    return counter.get_total_flops()
+
+
+@torch.no_grad()
+def sampling_rate(generator: nn.Module, z_dim: int, device: torch.device, batches: int = 20) -> float:
+    generator.eval()
+    noise = torch.randn(256, z_dim, device=device)
+    generator(noise)
+    start = time.perf_counter()
+    for _ in range(batches):
+        generator(noise)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return batches * 256 / (time.perf_counter() - start)
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass
+class Row:
+    model: str
+    reference: float
+    ours: float
+    peak_share: float
+    sampling: float
+    memory: float
+
+
+def measure(name: str, overrides: list[str], steps: int, warmup: int, device: torch.device, workers: int) -> Row:
+    config = load_config("default", overrides=[*overrides, f"data.batch_size={BATCH}", "train.device=cpu"])
+    torch.manual_seed(0)
+    image_shape = (1, config.data.size, config.data.size)
+    generator, discriminator = build_networks(config.model, image_shape)
+    reference = reference_loop(generator.to(device), discriminator.to(device), config.model.z_dim,
+                               config.data.size, steps, warmup, device, workers)
+    torch.manual_seed(0)
+    ours, trainer = ganforge_loop(config, device, steps, warmup)
+    flops = step_flops(trainer)
+    step_time = BATCH / ours
+    peak = matmul_peak(device)
+    sampling = sampling_rate(trainer.recipe.generator, config.model.z_dim, device)
+    return Row(name, reference, ours, flops / step_time / peak, sampling, peak_memory_mb(device))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2, help="reference DataLoader workers (the example: 2)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: dcgan-28, 3 steps, no workers")
+    args = parser.parse_args()
+    if args.quick:
+        args.models, args.steps, args.warmup, args.workers = ["dcgan-28"], 3, 1, 0
+    device = resolve_device(args.device)
+    print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}, batch {BATCH}, "
+          f"{args.steps} timed steps after {args.warmup}")
+    print("| model | reference img/s | ganforge img/s | ratio | share of matmul peak | sampling img/s | peak MB |")
+    print("|---|---|---|---|---|---|---|")
+    for name in args.models:
+        r = measure(name, MODELS[name], args.steps, args.warmup, device, args.workers)
+        print(f"| {name} | {r.reference:.0f} | {r.ours:.0f} | {r.ours / r.reference:.2f}x | {100 * r.peak_share:.1f}% "
+              f"| {r.sampling:.0f} | {r.memory:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
