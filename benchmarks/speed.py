@@ -9,9 +9,12 @@ For each model (batch 64, BCE non-saturating, Adam 2e-4 (0.5, 0.999)):
   ``.item()`` on the losses every step. Same networks (ganforge's builders) and same losses.
 - ganforge: ``Trainer`` + ``GANRecipe`` as ``ganforge train`` builds them (in-memory batched data, one
   backward per D step, D frozen in the G step, foreach Adam, device-side NaN check, no host sync).
-Both run ``--warmup`` steps first, then ``--steps`` timed steps. Also printed: the share of the machine's
-float32 matmul peak (a 2048^3 matmul measured in this run) that a training step reaches (FLOPs from
-torch.utils.flop_counter), sampling images/s, and peak memory (CUDA: max allocated; CPU: max RSS).
+Both run ``--warmup`` steps first, then ``--steps`` timed steps, in alternating rounds (best of each).
+A last column runs ganforge with bf16 autocast (``train.amp=bf16``): faster where the CPU has bf16 units
+(AMX / AVX512-BF16) or on CUDA, but a different precision, so not the like-for-like ratio.
+Also printed: the share of the machine's float32 matmul peak (a 2048^3 matmul measured in this run) that
+a training step reaches (FLOPs from torch.utils.flop_counter), sampling images/s, and peak memory (CUDA:
+max allocated; CPU: max RSS).
 """
 
 from __future__ import annotations
@@ -157,25 +160,35 @@ class Row:
     model: str
     reference: float
     ours: float
+    ours_bf16: float
     peak_share: float
     sampling: float
     memory: float
 
 
-def measure(name: str, overrides: list[str], steps: int, warmup: int, device: torch.device, workers: int) -> Row:
+def measure(name: str, overrides: list[str], steps: int, warmup: int, device: torch.device, workers: int,
+            rounds: int) -> Row:
+    """Best of ``rounds`` alternating runs of each loop (alternating evens out drifts of the machine)."""
     config = load_config("default", overrides=[*overrides, f"data.batch_size={BATCH}", "train.device=cpu"])
-    torch.manual_seed(0)
     image_shape = (1, config.data.size, config.data.size)
-    generator, discriminator = build_networks(config.model, image_shape)
-    reference = reference_loop(generator.to(device), discriminator.to(device), config.model.z_dim,
-                               config.data.size, steps, warmup, device, workers)
+    reference = ours = 0.0
+    for _ in range(rounds):
+        torch.manual_seed(0)
+        generator, discriminator = build_networks(config.model, image_shape)
+        reference = max(reference, reference_loop(generator.to(device), discriminator.to(device),
+                                                  config.model.z_dim, config.data.size, steps, warmup, device,
+                                                  workers))
+        torch.manual_seed(0)
+        rate, trainer = ganforge_loop(config, device, steps, warmup)
+        ours = max(ours, rate)
     torch.manual_seed(0)
-    ours, trainer = ganforge_loop(config, device, steps, warmup)
+    bf16 = load_config("default", overrides=[*overrides, f"data.batch_size={BATCH}", "train.amp=bf16"])
+    ours_bf16, _ = ganforge_loop(bf16, device, steps, warmup)
     flops = step_flops(trainer)
     step_time = BATCH / ours
     peak = matmul_peak(device)
     sampling = sampling_rate(trainer.recipe.generator, config.model.z_dim, device)
-    return Row(name, reference, ours, flops / step_time / peak, sampling, peak_memory_mb(device))
+    return Row(name, reference, ours, ours_bf16, flops / step_time / peak, sampling, peak_memory_mb(device))
 
 
 def main() -> None:
@@ -184,20 +197,23 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2, help="reference DataLoader workers (the example: 2)")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each loop; the best counts")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quick", action="store_true", help="a smoke run: dcgan-28, 3 steps, no workers")
     args = parser.parse_args()
     if args.quick:
-        args.models, args.steps, args.warmup, args.workers = ["dcgan-28"], 3, 1, 0
+        args.models, args.steps, args.warmup, args.workers, args.rounds = ["dcgan-28"], 3, 1, 0, 1
     device = resolve_device(args.device)
     print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}, batch {BATCH}, "
-          f"{args.steps} timed steps after {args.warmup}")
-    print("| model | reference img/s | ganforge img/s | ratio | share of matmul peak | sampling img/s | peak MB |")
-    print("|---|---|---|---|---|---|---|")
+          f"{args.steps} timed steps after {args.warmup}, best of {args.rounds} alternating rounds")
+    print("| model | reference img/s | ganforge img/s | ratio | ganforge bf16 autocast img/s (ratio) "
+          "| share of fp32 matmul peak | sampling img/s | peak MB |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in args.models:
-        r = measure(name, MODELS[name], args.steps, args.warmup, device, args.workers)
-        print(f"| {name} | {r.reference:.0f} | {r.ours:.0f} | {r.ours / r.reference:.2f}x | {100 * r.peak_share:.1f}% "
-              f"| {r.sampling:.0f} | {r.memory:.0f} |", flush=True)
+        r = measure(name, MODELS[name], args.steps, args.warmup, device, args.workers, args.rounds)
+        print(f"| {name} | {r.reference:.0f} | {r.ours:.0f} | {r.ours / r.reference:.2f}x | {r.ours_bf16:.0f} "
+              f"({r.ours_bf16 / r.reference:.2f}x) | {100 * r.peak_share:.1f}% | {r.sampling:.0f} | {r.memory:.0f} |",
+              flush=True)
 
 
 if __name__ == "__main__":

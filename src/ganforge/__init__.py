@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from ganforge.apps.export import load  # noqa: E402
 from ganforge.config import Config, load_config  # noqa: E402
 from ganforge.errors import GanforgeError  # noqa: E402
 from ganforge.runs import generate, load_generator, resume, sample, train  # noqa: E402
@@ -12,6 +13,7 @@ __all__ = [
     "GanforgeError",
     "__version__",
     "generate",
+    "load",
     "load_config",
     "load_generator",
     "resume",

@@ -127,6 +127,43 @@ def translate(
     typer.echo(f"wrote {len(written)} translated image(s) to {out}/")
 
 
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (noise-to-image GAN).")],
+    fmt: Annotated[str, typer.Option("--format", help="safetensors, onnx or torchscript.")] = "safetensors",
+    out: Annotated[Path, typer.Option("--out", help="Output file, e.g. model.safetensors.")] = Path(
+        "model.safetensors"
+    ),
+    no_ema: Annotated[bool, typer.Option("--no-ema", help="Export the raw generator, not its EMA.")] = False,
+) -> None:
+    """Export a run's generator: safetensors + JSON (load with ganforge.load), ONNX (checked), TorchScript."""
+    from ganforge.apps.export import export_generator
+
+    summary = export_generator(run_dir, fmt, out, ema=not no_ema)
+    parity = summary.get("max_abs_diff")
+    extra = f"; onnxruntime vs PyTorch max abs difference {parity:.2e}" if parity is not None else ""
+    config = f" and {summary['config']}" if "config" in summary else ""
+    typer.echo(f"wrote {out}{config}{extra}")
+
+
+@app.command()
+def serve(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders to serve (generators and translators).")],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
+) -> None:
+    """Serve runs over HTTP: a JSON/PNG API (OpenAPI at /openapi.json) and a web page at /."""
+    try:
+        import uvicorn
+
+        from ganforge.serve.app import create_app, load_served_models
+    except ImportError:
+        raise GanforgeError("serving needs FastAPI and uvicorn: pip install 'ganforge[serve]'") from None
+    models = load_served_models(runs)
+    typer.echo(f"serving {', '.join(models)} on http://{host}:{port}/  (Ctrl-C stops)")
+    uvicorn.run(create_app(models), host=host, port=port, log_level="warning")
+
+
 @app.command("eval")
 def eval_(
     target: Annotated[Path, typer.Argument(help="A run folder (samples its EMA generator) or a folder of images.")],

@@ -1,0 +1,107 @@
+"""Export a run's generator for use outside the training code, and load it back.
+
+- ``safetensors``: the generator's weights (``PATH``) and a JSON file beside it (``PATH`` with ``.json``)
+  holding the model config and image shape. ``ganforge.load(PATH)`` rebuilds the network from these two
+  files alone: no run folder, no pickle.
+- ``torchscript``: a traced module (``torch.jit.load(PATH)``), inputs ``z`` (and ``labels`` when
+  conditional).
+- ``onnx``: an ONNX graph with a dynamic batch axis, checked against PyTorch with onnxruntime (the
+  largest absolute difference is returned).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganforge import __version__
+from ganforge.errors import GanforgeError
+
+FORMATS = ("safetensors", "onnx", "torchscript")
+CHECK_BATCH = 4
+
+
+def metadata_path(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def export_generator(run_dir: str | Path, fmt: str, out: str | Path, ema: bool = True) -> dict[str, Any]:
+    """Write the run's generator (EMA by default) in ``fmt``; returns a summary (path, and ONNX parity)."""
+    from ganforge.runs import load_generator, load_run_config
+
+    if fmt not in FORMATS:
+        raise GanforgeError(f"unknown export format '{fmt}': use one of {', '.join(FORMATS)}")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    generator = load_generator(run_dir, ema=ema)
+    config = load_run_config(run_dir)
+    summary: dict[str, Any] = {"format": fmt, "path": str(out)}
+    if fmt == "safetensors":
+        from safetensors.torch import save_file
+
+        save_file({k: v.contiguous() for k, v in generator.state_dict().items()}, str(out))
+        meta = {"ganforge": __version__, "kind": "generator", "model": config.model.model_dump(mode="json"),
+                "image_shape": list(generator.image_shape), "source_run": str(Path(run_dir).resolve()),
+                "generator": "ema" if ema else "raw", "data": config.data.name}
+        metadata_path(out).write_text(json.dumps(meta, indent=2) + "\n")
+        summary["config"] = str(metadata_path(out))
+    elif fmt == "torchscript":
+        traced = torch.jit.trace(generator, example_inputs(generator), check_trace=False)
+        traced.save(str(out))
+    else:
+        summary["max_abs_diff"] = export_onnx(generator, out)
+    return summary
+
+
+def example_inputs(generator: nn.Module, batch: int = CHECK_BATCH) -> tuple[torch.Tensor, ...]:
+    z = torch.randn(batch, generator.z_dim, generator=torch.Generator().manual_seed(0))
+    if getattr(generator, "num_classes", 0):
+        return z, torch.arange(batch) % generator.num_classes
+    return (z,)
+
+
+def export_onnx(generator: nn.Module, out: Path) -> float:
+    """Export to ONNX and return max |onnxruntime - PyTorch| on a check batch."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise GanforgeError("ONNX export needs onnx and onnxruntime: pip install 'ganforge[export]'") from None
+    inputs = example_inputs(generator)
+    names = ["z", "labels"][: len(inputs)]
+    with warnings.catch_warnings():  # the TorchScript-based exporter is deprecated, but needs no onnxscript
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(generator, inputs, str(out), input_names=names, output_names=["images"],
+                          dynamic_axes={name: {0: "batch"} for name in [*names, "images"]}, dynamo=False)
+    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    feed = {name: tensor.numpy() for name, tensor in zip(names, inputs, strict=True)}
+    onnx_images = torch.from_numpy(session.run(None, feed)[0])
+    with torch.no_grad():
+        torch_images = generator(*inputs)
+    return float((onnx_images - torch_images).abs().max())
+
+
+def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+    """A generator exported as safetensors (with its JSON beside it), in eval mode.
+
+    ``generator = ganforge.load("model.safetensors"); images = ganforge.generate(generator, 16, seed=1)``
+    """
+    from safetensors.torch import load_file
+
+    from ganforge.config import validate
+    from ganforge.nets import build_networks
+
+    path = Path(path)
+    meta_file = metadata_path(path)
+    if not path.is_file() or not meta_file.is_file():
+        raise GanforgeError(f"need {path} and {meta_file} (written by `ganforge export RUN --format safetensors`)")
+    meta = json.loads(meta_file.read_text())
+    model = validate({"model": meta["model"]}).model
+    generator, _ = build_networks(model, tuple(meta["image_shape"]))
+    generator.load_state_dict(load_file(str(path), device=str(device)))
+    generator.z_dim = model.z_dim
+    return generator.to(device).eval()

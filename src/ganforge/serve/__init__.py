@@ -1,0 +1,1 @@
+"""``ganforge serve``: an HTTP API and a web page for trained runs."""
