@@ -7,7 +7,7 @@ PAGE = """<!doctype html>
  body { font-family: system-ui, sans-serif; margin: 2em; max-width: 60em; color: #222; }
  fieldset { margin-bottom: 1.2em; border: 1px solid #ccc; border-radius: 6px; }
  label { margin-right: 1em; } input[type=number] { width: 6em; }
- img.result { image-rendering: pixelated; max-width: 100%; border: 1px solid #ddd; margin-top: .6em; }
+ img.result { image-rendering: pixelated; min-width: 256px; max-width: 100%; border: 1px solid #ddd; margin-top: .6em; }
  #error { color: #b00020; min-height: 1.2em; }
 </style></head>
 <body>
