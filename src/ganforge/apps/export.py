@@ -51,7 +51,9 @@ def export_generator(run_dir: str | Path, fmt: str, out: str | Path, ema: bool =
         metadata_path(out).write_text(json.dumps(meta, indent=2) + "\n")
         summary["config"] = str(metadata_path(out))
     elif fmt == "torchscript":
-        traced = torch.jit.trace(generator, example_inputs(generator), check_trace=False)
+        with warnings.catch_warnings():  # deprecated in favour of torch.export, still the portable format
+            warnings.simplefilter("ignore", FutureWarning)
+            traced = torch.jit.trace(generator, example_inputs(generator), check_trace=False)
         traced.save(str(out))
     else:
         summary["max_abs_diff"] = export_onnx(generator, out)
