@@ -195,7 +195,7 @@ def eval_(
 
 @app.command("list")
 def list_() -> None:
-    """Data sets, models, losses and presets that ganforge knows."""
+    """Presets, data sets, models, losses, metrics and feature extractors that ganforge knows."""
     from ganforge.config import preset_descriptions
     from ganforge.data import DATASET_DESCRIPTIONS
     from ganforge.losses import LOSS_DESCRIPTIONS
@@ -204,10 +204,10 @@ def list_() -> None:
     from ganforge.nets import MODEL_DESCRIPTIONS
 
     sections = {
+        "presets (ganforge train PRESET)": preset_descriptions(),
         "data sets (--data)": DATASET_DESCRIPTIONS,
         "models (model.arch)": MODEL_DESCRIPTIONS,
         "losses (loss.name)": LOSS_DESCRIPTIONS,
-        "presets (ganforge train PRESET)": preset_descriptions(),
         "metrics (ganforge eval --metrics)": METRIC_DESCRIPTIONS,
         "feature extractors (ganforge eval --extractor)": EXTRACTOR_DESCRIPTIONS,
     }
