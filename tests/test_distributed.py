@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,8 +23,8 @@ OVERRIDES = ["model.arch=mlp", "model.z_dim=8", "model.g_hidden=[32]", "model.d_
              "train.grid_size=4", "train.device=cpu", "train.ema_decay=0.9"]
 
 
-def torchrun(args: list[str], nproc: int = 2) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+def torchrun(args: list[str], nproc: int = 2, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **(env_extra or {})}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
                "-m", "ganforge", *args]
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
@@ -76,3 +77,27 @@ def test_a_distributed_run_resumes_from_its_checkpoint(tmp_path):
     a, b = weights(whole), weights(run)
     for key in a:
         assert torch.allclose(a[key], b[key], atol=1e-5, rtol=1e-4), key
+
+
+def test_evaluation_during_distributed_training_gathers_every_process_share(tmp_path, monkeypatch):
+    """Each process generates and embeds its share of the evaluation images; the gathered features give the
+    numbers one process gets for all of them (no BatchNorm here, so the processes' generators are equal)."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GANFORGE_CACHE", str(cache))
+    evaluation = ["eval.every=3", "eval.n=40", "eval.metrics=[fid,pr]", "eval.extractor=digits"]
+    one = train(load_config("default", overrides=[*OVERRIDES, *evaluation, "data.batch_size=16"]),
+                out=tmp_path / "one", progress=False)
+    result = torchrun(["train", "--out", str(tmp_path / "two"), "-q",
+                       *sets([*OVERRIDES, *evaluation, "data.batch_size=8"])], env_extra={"GANFORGE_CACHE": str(cache)})
+    assert result.returncode == 0, result.stderr[-2000:]
+
+    def evals(run):
+        records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+        return [r for r in records if "eval_fid" in r]
+
+    a, b = evals(one), evals(tmp_path / "two")
+    assert [r["step"] for r in a] == [r["step"] for r in b] == [3, 6]
+    for ra, rb in zip(a, b, strict=True):
+        assert rb["eval_fid"] == pytest.approx(ra["eval_fid"], rel=1e-4)
+        assert rb["eval_precision"] == pytest.approx(ra["eval_precision"], abs=1e-6)
+    assert (tmp_path / "two" / "checkpoints" / "best.pt").is_file()

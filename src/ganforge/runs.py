@@ -31,7 +31,13 @@ from ganforge.training.callbacks import (
     generator_images,
 )
 from ganforge.training.checkpoint import load_checkpoint, seed_everything
-from ganforge.training.distributed import broadcast_string, current_world, init_distributed, sync_batchnorm
+from ganforge.training.distributed import (
+    broadcast_string,
+    current_world,
+    gather_in_rank_order,
+    init_distributed,
+    sync_batchnorm,
+)
 from ganforge.training.trainer import Trainer
 
 GRID_NOISE_OFFSET = 7919  # the fixed sample-grid noise is drawn from seed + this, apart from training noise
@@ -204,6 +210,7 @@ def _build_trainer(config: Config, run: RunFolder, progress: bool) -> tuple[Trai
     stream = BatchStream(dataset, config.data.batch_size, config.train.seed, device,
                          config.data.num_workers, config.data.augment, world)
     callbacks: list[Any] = []
+    metrics = None
     if world.is_main:  # only rank 0 writes files
         metrics = MetricsLog(run.metrics)
         callbacks = [
@@ -212,8 +219,8 @@ def _build_trainer(config: Config, run: RunFolder, progress: bool) -> tuple[Trai
             _sample_grid(config, recipe, dataset, run, device),
             LossPlot(run.loss_plot, metrics, config.train.sample_every),
         ]
-        if config.eval.every:
-            callbacks.append(_evaluation_callback(config, image_shape, recipe.sampler, run, metrics, device))
+    if config.eval.every:  # every process evaluates its share of the images; rank 0 logs
+        callbacks.append(_evaluation_callback(config, image_shape, recipe.sampler, run, metrics, device))
     extra = {"config": config.model_dump(mode="json"), "image_shape": list(image_shape)}
     trainer = Trainer(recipe, stream, run.checkpoint, extra, callbacks,
                       config.train.log_every, config.train.checkpoint_every, world)
@@ -243,7 +250,7 @@ EVAL_SEED = 104729  # the noise of in-training evaluations: fixed, and apart fro
 
 
 def _evaluation_callback(
-    config: Config, image_shape: tuple[int, ...], network: nn.Module, run: RunFolder, log: MetricsLog,
+    config: Config, image_shape: tuple[int, ...], network: nn.Module, run: RunFolder, log: MetricsLog | None,
     device: torch.device,
 ) -> Evaluation:
     from ganforge.metrics.evaluate import evaluate_images, flatten_scores, parse_metrics, score_keys
@@ -260,11 +267,21 @@ def _evaluation_callback(
     extractor = build_extractor(name, settings.weights)
     against = settings.against or config.data.name
 
-    def evaluate(generator: nn.Module) -> dict[str, float]:
-        images = generate(generator, settings.n, EVAL_SEED)
-        return flatten_scores(evaluate_images(images, against, extractor, metrics, settings.n, device=device))
+    world = current_world()
 
-    return Evaluation(network, evaluate, settings.every, settings.best, run.best_checkpoint, log)
+    def gather(extracted: tuple[Tensor, Tensor | None]) -> tuple[Tensor, Tensor | None]:
+        parts = gather_in_rank_order(extracted, world)  # each process extracted its share of the images
+        logits = [p[1] for p in parts]
+        return torch.cat([p[0] for p in parts]), None if logits[0] is None else torch.cat(logits)
+
+    def evaluate(generator: nn.Module) -> dict[str, float]:
+        images = generate(generator, settings.n, EVAL_SEED, share=(world.rank, world.size))
+        results = evaluate_images(images, against, extractor, metrics, settings.n, device=device,
+                                  gather=gather if world.distributed else None)
+        return flatten_scores(results)
+
+    return Evaluation(network, evaluate, settings.every, settings.best, run.best_checkpoint, log,
+                      writer=world.is_main)
 
 
 def load_run_config(run_dir: str | Path) -> Config:
@@ -315,17 +332,22 @@ def class_labels(generator: nn.Module, n: int, class_index: int | None) -> Tenso
 
 @torch.no_grad()
 def generate(
-    generator: nn.Module, n: int, seed: int = 0, batch_size: int = 256, class_index: int | None = None
+    generator: nn.Module, n: int, seed: int = 0, batch_size: int = 256, class_index: int | None = None,
+    share: tuple[int, int] = (0, 1),
 ) -> Tensor:
     """``n`` images in [-1, 1] from noise drawn with ``seed`` (same seed, same images), on the CPU.
 
     A class-conditional generator makes class ``class_index``, or all classes in turn when it is None.
+    ``share=(k, K)`` makes only the k-th of K consecutive parts of those ``n`` images (distributed use).
     """
     if n <= 0:
         raise GanforgeError(f"the number of images must be positive, got {n}")
     labels = class_labels(generator, n, class_index)
     device = next(generator.parameters()).device
     noise = torch.randn(n, generator.z_dim, generator=torch.Generator().manual_seed(seed))
+    index, parts = share
+    noise = noise.tensor_split(parts)[index]
+    labels = None if labels is None else labels.tensor_split(parts)[index]
     label_parts = labels.split(batch_size) if labels is not None else [None] * len(noise.split(batch_size))
     chunks = [
         generator(part.to(device), None if y is None else y.to(device)).float().cpu()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,15 +154,21 @@ def evaluate_images(
     n_real: int | None = None,
     fake_source: str = "images",
     device: torch.device | str = "cpu",
+    gather: Callable[[tuple[Tensor, Tensor | None]], tuple[Tensor, Tensor | None]] | None = None,
 ) -> dict[str, Any]:
-    """Metrics of ``fake_images`` ([N, C, H, W] in [-1, 1]) against a data set, with the full protocol."""
-    fake = FeatureSet(*extractor.extract(fake_images, device))
+    """Metrics of ``fake_images`` ([N, C, H, W] in [-1, 1]) against a data set, with the full protocol.
+
+    ``gather`` (distributed evaluation) turns this process's (features, logits) into everyone's."""
+    extracted = extractor.extract(fake_images, device)
+    if gather is not None:
+        extracted = gather(extracted)
+    fake = FeatureSet(*extracted)
     real, real_info = reference_features(against, extractor, n_real, device)
     results = compute_metrics(real, fake, metrics)
     results["protocol"] = {
         "extractor": extractor.describe(),
         "real": real_info,
-        "fake": {"n": int(fake_images.shape[0]), "source": fake_source,
+        "fake": {"n": int(fake.features.shape[0]), "source": fake_source,
                  "image_shape": "x".join(map(str, fake_images.shape[1:]))},
         "metrics": metric_protocol(metrics),
         "ganforge": __version__,

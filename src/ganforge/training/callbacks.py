@@ -128,7 +128,8 @@ class Evaluation(Callback):
     """
 
     def __init__(self, network: nn.Module, evaluate: Callable[[nn.Module], dict[str, float]], every: int,
-                 best_key: str | None, best_path: Path, metrics_log: MetricsLog) -> None:
+                 best_key: str | None, best_path: Path, metrics_log: MetricsLog | None, writer: bool = True) -> None:
+        self.writer = writer  # distributed training: every process evaluates, only rank 0 logs and saves
         self.network = network
         self.evaluate = evaluate
         self.every = every
@@ -139,7 +140,7 @@ class Evaluation(Callback):
 
     def on_train_start(self, trainer: Trainer) -> None:
         key = f"eval_{self.best_key}"
-        seen = [r[key] for r in self.metrics_log.records if key in r]
+        seen = [r[key] for r in self.metrics_log.records if key in r] if self.metrics_log else []
         self.best = min(seen, key=self._rank) if seen else None
 
     def _rank(self, value: float) -> float:
@@ -152,6 +153,8 @@ class Evaluation(Callback):
         self.network.eval()
         scores = self.evaluate(self.network)
         self.network.train(was_training)
+        if not self.writer:
+            return
         trainer.emit({"step": trainer.step, **{f"eval_{k}": v for k, v in scores.items()}})
         value = scores.get(self.best_key or "")
         if value is not None and (self.best is None or self._rank(value) < self._rank(self.best)):

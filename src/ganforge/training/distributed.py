@@ -102,3 +102,12 @@ def broadcast_string(value: str, world: World) -> str:
 def barrier(world: World) -> None:
     if world.distributed:
         dist.barrier()
+
+
+def gather_in_rank_order(value: object, world: World) -> list[object]:
+    """Every process's ``value`` (CPU tensors or plain data), in rank order, on every process."""
+    if not world.distributed:
+        return [value]
+    values: list[object] = [None] * world.size
+    dist.all_gather_object(values, value)
+    return values

@@ -110,8 +110,8 @@ class Trainer:
         self.check_finite()
         if self.world.is_main:
             save_checkpoint(self.state_dict(), path or self.checkpoint_path)
-        barrier(self.world)
-        if path is None:
+        if path is None:  # regular checkpoints are saved by every process together; extra copies by rank 0 alone
+            barrier(self.world)
             self.saved_step = self.step
 
     def emit(self, record: dict[str, float]) -> None:
