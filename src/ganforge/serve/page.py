@@ -30,7 +30,7 @@ PAGE = """<!doctype html>
 </fieldset>
 <fieldset id="translate-box"><legend>Translate an image</legend>
  <input id="file" type="file" accept="image/*">
- <label>Direction <select id="direction"><option>AtoB</option><option>BtoA</option></select></label>
+ <label>Direction <select id="direction"></select></label>
  <button id="translate">Translate</button> <a id="tr-download" download="translated.png" hidden>Download</a>
  <div><img id="tr-result" class="result" alt="translated image" hidden></div>
 </fieldset>
@@ -58,6 +58,10 @@ function refresh() {
   const generator = m.kind === "generator";
   $("gen-box").hidden = !generator; $("interp-box").hidden = !generator; $("translate-box").hidden = generator;
   $("class").disabled = !(generator && m.num_classes > 0);
+  if (!generator) {
+    $("direction").replaceChildren(...m.directions.map((d) => { const o = document.createElement("option");
+                                                                 o.textContent = d; return o; }));
+  }
   $("info").textContent = generator
     ? `${m.image_shape.join("x")} images` + (m.num_classes ? `, ${m.num_classes} classes` : "")
     : `translation: ${m.directions.join(", ")}`;
