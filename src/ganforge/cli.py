@@ -34,6 +34,7 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     nproc: Annotated[int, typer.Option("--nproc", help="Processes (DDP): launches torchrun with K processes.",
                                        min=1)] = 1,
+    compile_: Annotated[bool, typer.Option("--compile", help="torch.compile G and D (pays on CUDA).")] = False,
 ) -> None:
     """Train a GAN; with no arguments, the default model on the embedded digits (about 5 minutes on 2 cores)."""
     from ganforge.config import load_config
@@ -45,7 +46,7 @@ def train(
     options: dict = {}
     if data is not None:
         options.setdefault("data", {})["name"] = data
-    for key, value in (("steps", steps), ("seed", seed), ("device", device)):
+    for key, value in (("steps", steps), ("seed", seed), ("device", device), ("compile", compile_ or None)):
         if value is not None:
             options.setdefault("train", {})[key] = value
     cfg = load_config(preset, config, options, set_ or [])

@@ -99,6 +99,7 @@ class TrainConfig(StrictModel):
     sample_every: int = Field(500, gt=0)
     checkpoint_every: int = Field(500, gt=0)
     grid_size: int = Field(64, gt=0, description="images in each sample grid")
+    compile: bool = Field(False, description="torch.compile G and D (pays on CUDA; on a 2-core CPU it was slower)")
     sync_batchnorm: bool = Field(False, description="distributed training: BatchNorm statistics over all processes "
                                  "(CUDA)")
 

@@ -42,7 +42,7 @@ def build_recipe(
     lc = config.loss
     loss = build_loss(lc.name, lc.variant, lc.real_label, lc.gp_weight, lc.clip, lc.r1_gamma)
     acgan = getattr(config.model, "d_cond", "none") == "acgan"
-    return GANRecipe(
+    recipe = GANRecipe(
         generator,
         discriminator,
         loss,
@@ -59,6 +59,10 @@ def build_recipe(
         num_classes=generator.num_classes,
         aux_weight=lc.aux_weight if acgan else 0.0,
     )
+    if config.train.compile:  # in place, after the EMA copy was made: the sampler stays eager
+        generator.compile()
+        discriminator.compile()
+    return recipe
 
 
 def build_translation_generators(config: Config) -> tuple[torch.nn.Module, torch.nn.Module | None]:
