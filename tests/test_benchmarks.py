@@ -1,0 +1,29 @@
+"""The benchmark scripts run end to end in their quick modes (their full numbers live in docs/)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_script(*args: str) -> str:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_speed_benchmark_quick_mode_prints_the_table():
+    out = run_script("benchmarks/speed.py", "--quick")
+    row = next(line for line in out.splitlines() if line.startswith("| dcgan-28"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert float(cells[1]) > 0 and float(cells[2]) > 0 and cells[3].endswith("x")
+
+
+def test_augmentation_benchmark_quick_mode_prints_the_table(tmp_path):
+    out = run_script("benchmarks/augmentation.py", "--quick", "--json", str(tmp_path / "r.json"))
+    assert "| 10 |" in out and (tmp_path / "r.json").is_file()
