@@ -65,14 +65,18 @@ def translate_tensor(network: nn.Module, images: Tensor) -> Tensor:
     return network(padded.to(device)).float().cpu()[..., :height, :width]
 
 
+def image_to_input(image: Image.Image, channels: int) -> Tensor:
+    """A PIL image as float [1, C, H, W] in [-1, 1] with ``channels`` (1: luminance, 3: RGB)."""
+    return TF.pil_to_tensor(image.convert("L" if channels == 1 else "RGB")).unsqueeze(0).float() / 127.5 - 1
+
+
 def read_image(path: Path, channels: int) -> Tensor:
-    """One image file as float [1, C, H, W] in [-1, 1] with ``channels`` (1: luminance, 3: RGB)."""
+    """One image file as ``image_to_input`` gives it."""
     try:
         with Image.open(path) as im:
-            image = TF.pil_to_tensor(im.convert("L" if channels == 1 else "RGB"))
+            return image_to_input(im, channels)
     except Exception:
         raise GanforgeError(f"cannot read {path} as an image") from None
-    return image.unsqueeze(0).float() / 127.5 - 1
 
 
 def translate_files(run_dir: str | Path, source: str | Path, out: str | Path, direction: str = "AtoB",

@@ -20,7 +20,8 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".
 _GRAY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
 
 
-def _folder(path: str | Path) -> Path:
+def existing_folder(path: str | Path) -> Path:
+    """``path`` as a folder that exists; GanforgeError naming it otherwise."""
     folder = Path(path).expanduser()
     if not str(path).strip():
         raise GanforgeError("folder: needs a path, e.g. --data folder:./my_images")
@@ -53,7 +54,7 @@ def _first_image(folder: Path, files: list[Path]) -> tuple[int, int]:
 
 def folder_native_shape(path: str | Path) -> tuple[int, int, int]:
     """(C, H, W) of a folder before resizing: the first readable image's mode and shorter side."""
-    folder = _folder(path)
+    folder = existing_folder(path)
     channels, side = _first_image(folder, image_files(folder))
     return channels, side, side
 
@@ -76,7 +77,7 @@ def _labels(folder: Path, files: list[Path]) -> tuple[torch.Tensor, list[str]]:
     return torch.tensor([index[pp[0]] for pp in parts], dtype=torch.int64), names
 
 
-def _warn_skipped(folder: Path, skipped: list[Path]) -> None:
+def warn_skipped(folder: Path, skipped: list[Path]) -> None:
     example = skipped[0].relative_to(folder).as_posix()
     print(f"warning: skipped {len(skipped)} unreadable image file(s) in {folder} (e.g. {example})",
           file=sys.stderr)
@@ -84,7 +85,7 @@ def _warn_skipped(folder: Path, skipped: list[Path]) -> None:
 
 def load_folder(name: str, path: str | Path, size: int | None, channels: int | None) -> TensorImageDataset:
     """Decode every image under ``path`` (threads), resize to a square ``size``, stack in memory."""
-    folder = _folder(path)
+    folder = existing_folder(path)
     files = image_files(folder)
     native_channels, native_side = _first_image(folder, files)
     size = size or native_side
@@ -96,6 +97,6 @@ def load_folder(name: str, path: str | Path, size: int | None, channels: int | N
     if not good:
         raise _no_images(folder)
     if skipped:
-        _warn_skipped(folder, skipped)
+        warn_skipped(folder, skipped)
     labels, class_names = _labels(folder, [p for p, _ in good])
     return TensorImageDataset(name, torch.stack([im for _, im in good]), labels, class_names)

@@ -26,7 +26,7 @@ from PIL import Image
 from torchvision.transforms.v2 import functional as TF
 
 from ganforge.data.base import TensorImageDataset, fit_images
-from ganforge.data.folder import _folder, image_files, load_folder
+from ganforge.data.folder import existing_folder, image_files, load_folder, warn_skipped
 from ganforge.errors import GanforgeError
 
 PAIR_PREFIXES = ("paired:", "colorize:", "unpaired:")
@@ -123,16 +123,18 @@ def held_out_photos() -> dict[str, torch.Tensor]:
 
 
 def build_colorize_folder(name: str, path: str, size: int | None) -> PairDataset:
-    folder = _folder(path)
-    photos = []
+    folder = existing_folder(path)
+    photos, skipped = [], []
     for file in image_files(folder):
         try:
             with Image.open(file) as im:
                 photos.append(TF.pil_to_tensor(im.convert("RGB")))
-        except Exception:
-            continue
+        except Exception:  # not an image: skipped and counted, as folder:PATH does
+            skipped.append(file)
     if not photos:
         raise GanforgeError(f"no readable images in {folder}")
+    if skipped:
+        warn_skipped(folder, skipped)
     return colorize_pairs(name, photos, size or DEFAULT_PAIR_SIZE)
 
 
@@ -140,7 +142,7 @@ def build_colorize_folder(name: str, path: str, size: int | None) -> PairDataset
 
 
 def build_paired_folder(name: str, path: str, size: int | None, channels: int | None) -> PairDataset:
-    folder = _folder(path)
+    folder = existing_folder(path)
     size = size or DEFAULT_PAIR_SIZE
     if (folder / "A").is_dir() and (folder / "B").is_dir():
         a_files = {p.relative_to(folder / "A").as_posix(): p for p in image_files(folder / "A")}

@@ -14,7 +14,7 @@ from ganforge.losses import build_loss
 from ganforge.nets import build_networks, is_translation
 from ganforge.nets.translation import PatchDiscriminator, build_translator
 from ganforge.recipes.gan import GANRecipe
-from ganforge.recipes.translation import CycleGANRecipe, Pix2PixRecipe, TranslationRecipe
+from ganforge.recipes.translation import CycleGANRecipe, Pix2PixRecipe, TranslationRecipe, adam
 
 __all__ = ["CycleGANRecipe", "GANRecipe", "Pix2PixRecipe", "TranslationRecipe", "build_recipe"]
 
@@ -29,11 +29,8 @@ def build_recipe(
     generator.to(device)
     discriminator.to(device)
     opt = config.optim
-    fused = device.type == "cuda"
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=opt.g_lr, betas=opt.g_betas,
-                                   foreach=not fused, fused=fused or None)
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=opt.d_lr, betas=opt.d_betas,
-                                   foreach=not fused, fused=fused or None)
+    g_optimizer = adam(generator.parameters(), opt.g_lr, opt.g_betas, device)
+    d_optimizer = adam(discriminator.parameters(), opt.d_lr, opt.d_betas, device)
     check_policy(config.data.diffaugment)
     d_augment = partial(diff_augment, policy=config.data.diffaugment) if config.data.diffaugment else None
     ada_cfg = config.data.ada

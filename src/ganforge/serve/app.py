@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, Field
@@ -180,7 +179,7 @@ def create_app(models: dict[str, ServedModel]) -> Any:
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
     from ganforge import __version__
-    from ganforge.apps.translate import translate_tensor
+    from ganforge.apps.translate import image_to_input, translate_tensor
     from ganforge.runs import generate
     from ganforge.serve.page import PAGE
     from ganforge.viz import image_grid, to_pil, to_uint8
@@ -230,11 +229,8 @@ def create_app(models: dict[str, ServedModel]) -> Any:
             raise ApiError(400, f"direction must be one of {', '.join(served.translators)}")
         image = read_upload(await file.read(MAX_UPLOAD_BYTES + 1), file.content_type)
         network = served.translators[direction]
-        mode = "L" if network.in_channels == 1 else "RGB"
-        pixels = torch.from_numpy(np.array(image.convert(mode), dtype=np.uint8))
-        tensor = (pixels.view(*pixels.shape[:2], -1).permute(2, 0, 1).unsqueeze(0).float() / 127.5) - 1
         with served.lock:
-            out = translate_tensor(network, tensor)[0]
+            out = translate_tensor(network, image_to_input(image, network.in_channels))[0]
         return Response(png_bytes(to_pil(to_uint8(out))), media_type="image/png")
 
     return app
