@@ -31,6 +31,7 @@ from ganforge.training.callbacks import (
     generator_images,
 )
 from ganforge.training.checkpoint import load_checkpoint, seed_everything
+from ganforge.training.cpu_memory import keep_freed_memory
 from ganforge.training.distributed import (
     broadcast_string,
     current_world,
@@ -194,6 +195,8 @@ def _build_trainer(config: Config, run: RunFolder, progress: bool) -> tuple[Trai
     """The trainer of a run, and its config resolved against the data (class count)."""
     world = current_world()
     device = init_distributed(world, resolve_device(config.train.device))
+    if device.type == "cpu" and config.train.reuse_cpu_memory:
+        keep_freed_memory()
     dataset = build_dataset(config.data.name, config.data.size, config.data.channels, config.data.root)
     config = resolve_for_data(config, dataset)
     seed_everything(config.train.seed)  # after the data: loading it may import modules that draw numbers

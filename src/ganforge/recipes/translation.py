@@ -33,8 +33,9 @@ def linear_decay(total_steps: int, decay_start: float) -> Any:
 
 
 def adam(params: Any, lr: float, betas: tuple[float, float], device: torch.device) -> torch.optim.Adam:
-    """Adam as every recipe builds it: fused kernels on CUDA, multi-tensor (foreach) on the CPU."""
-    fused = device.type == "cuda"
+    """Adam as every recipe builds it: one fused kernel per parameter on the CPU and CUDA, multi-tensor
+    (foreach) elsewhere."""
+    fused = device.type in ("cpu", "cuda")
     return torch.optim.Adam(params, lr=lr, betas=betas, foreach=not fused, fused=fused or None)
 
 
