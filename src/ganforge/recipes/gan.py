@@ -16,9 +16,13 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _NormBase
+from torch.nn.modules.dropout import _DropoutNd
+from torch.nn.utils import parametrize
 
 from ganforge.data.ada import AdaptiveAugment
 from ganforge.losses import AdversarialLoss, clip_weights, gradient_penalty, r1_penalty
+from ganforge.nets.layers import MinibatchStd
 from ganforge.training.distributed import World, local_slice, wrap
 from ganforge.training.ema import EMA
 
@@ -27,21 +31,43 @@ Batch = tuple[Tensor, Tensor]
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-class DiscriminatorPair(nn.Module):
-    """D on real and on fake images in one forward call (two passes, so BatchNorm statistics are per pass).
+def treats_samples_independently(module: nn.Module) -> bool:
+    """True when a network's output for one image depends on that image alone and a call changes no state:
+    no normalization statistics (BatchNorm, running stats), minibatch std, dropout, parametrizations or
+    hooks (spectral norm's power iteration advances at every call)."""
+    for layer in module.modules():
+        if isinstance(layer, (_NormBase, _DropoutNd, MinibatchStd)) or parametrize.is_parametrized(layer):
+            return False
+        if layer._forward_pre_hooks or layer._forward_hooks:
+            return False
+    return True
 
-    One call matters under DistributedDataParallel, which expects one forward per backward."""
+
+class DiscriminatorPair(nn.Module):
+    """D on real and on fake images in one forward call.
+
+    A discriminator that treats samples independently sees real and fake as one batch (one pass, the same
+    numbers as two); any other (BatchNorm, spectral norm, ...) gets two passes, so its statistics stay per
+    pass as in the usual loop. One call matters under DistributedDataParallel, which expects one forward
+    per backward."""
 
     def __init__(self, discriminator: nn.Module) -> None:
         super().__init__()
         self.discriminator = discriminator
+        self.one_pass = treats_samples_independently(discriminator)
 
     def forward(self, real: Tensor, fake: Tensor, real_labels: Tensor | None, fake_labels: Tensor | None,
                 with_classes: bool = False) -> tuple[Any, Any]:
+        extra = {"with_classes": True} if with_classes else {}
+        if not self.one_pass:
+            return self.discriminator(real, real_labels, **extra), self.discriminator(fake, fake_labels, **extra)
+        labels = None if real_labels is None else torch.cat([real_labels, fake_labels])
+        out = self.discriminator(torch.cat([real, fake]), labels, **extra)
+        n = real.shape[0]
         if with_classes:
-            return (self.discriminator(real, real_labels, with_classes=True),
-                    self.discriminator(fake, fake_labels, with_classes=True))
-        return self.discriminator(real, real_labels), self.discriminator(fake, fake_labels)
+            logits, classes = out
+            return (logits[:n], classes[:n]), (logits[n:], classes[n:])
+        return out[:n], out[n:]
 
 
 class GANRecipe:
