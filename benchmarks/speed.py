@@ -42,7 +42,7 @@ from ganforge.data import build_dataset
 from ganforge.data.stream import BatchStream
 from ganforge.nets import build_networks
 from ganforge.recipes import build_recipe
-from ganforge.runs import resolve_device
+from ganforge.runs import prepare_memory, resolve_device
 from ganforge.training.cpu_memory import keep_freed_memory
 from ganforge.training.trainer import Trainer
 
@@ -203,8 +203,7 @@ def run_ganforge(overrides: list[str], steps: int, warmup: int, device_name: str
     matmul peak a step reaches, sampling images/s and peak memory."""
     device = torch.device(device_name)
     config = config_for(overrides, amp)
-    if device.type == "cpu" and config.train.reuse_cpu_memory:
-        keep_freed_memory()
+    prepare_memory(config, device)
     torch.manual_seed(0)
     rate, trainer = ganforge_loop(config, device, steps, warmup)
     if amp != "none":

@@ -191,12 +191,18 @@ def with_data_classes(config: Config, dataset: ImageDataset) -> Config:
     return validate(data)
 
 
+def prepare_memory(config: Config, device: torch.device) -> None:
+    """What training does to memory before it starts: on the CPU, keep freed memory for reuse unless
+    ``train.reuse_cpu_memory`` is off."""
+    if device.type == "cpu" and config.train.reuse_cpu_memory:
+        keep_freed_memory()
+
+
 def _build_trainer(config: Config, run: RunFolder, progress: bool) -> tuple[Trainer, Config]:
     """The trainer of a run, and its config resolved against the data (class count)."""
     world = current_world()
     device = init_distributed(world, resolve_device(config.train.device))
-    if device.type == "cpu" and config.train.reuse_cpu_memory:
-        keep_freed_memory()
+    prepare_memory(config, device)
     dataset = build_dataset(config.data.name, config.data.size, config.data.channels, config.data.root)
     config = resolve_for_data(config, dataset)
     seed_everything(config.train.seed)  # after the data: loading it may import modules that draw numbers
