@@ -30,6 +30,7 @@ from torchvision.transforms import v2
 
 from ganforge import generate, load_config, load_generator, save_images, train
 from ganforge.data import build_dataset
+from ganforge.data.base import uint8_to_unit
 
 TEST_PER_CLASS = 200
 SPLIT_SEED = 1234
@@ -40,7 +41,7 @@ CONDITIONS = ("real", "real+classic", "real+gan", "gan only (CAS)")
 def split_digits() -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(pool images, pool labels, test images, test labels); images float in [-1, 1]."""
     data = build_dataset("digits")
-    images, labels = data.images.float() / 127.5 - 1, data.labels
+    images, labels = uint8_to_unit(data.images), data.labels
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(SPLIT_SEED))
     test = torch.cat([order[labels[order] == k][:TEST_PER_CLASS] for k in range(10)])
     is_test = torch.zeros(len(labels), dtype=torch.bool)

@@ -14,10 +14,11 @@ import argparse
 import torch
 import torchvision.transforms.v2.functional as TF
 
+from ganforge import generate, load_generator
 from ganforge.data import build_dataset
+from ganforge.data.base import uint8_to_unit
 from ganforge.metrics.evaluate import FeatureSet, compute_metrics
 from ganforge.metrics.extractors import build_extractor
-from ganforge.runs import generate, load_generator
 
 METRICS = ["fid", "kid", "pr"]
 
@@ -31,7 +32,7 @@ def main() -> None:
 
     data = build_dataset("digits")
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))
-    images = data.images[order].float() / 127.5 - 1
+    images = uint8_to_unit(data.images[order])
     reference, other = images[:n], images[2500 : 2500 + n]
     extractor = build_extractor("digits")
     real = FeatureSet(*extractor.extract(reference))

@@ -40,9 +40,9 @@ from torchvision.transforms import v2
 from ganforge import load_config
 from ganforge.data import build_dataset
 from ganforge.data.stream import BatchStream
+from ganforge.devices import prepare_memory, resolve_device
+from ganforge.families import family_of
 from ganforge.nets import build_networks
-from ganforge.recipes import build_recipe
-from ganforge.runs import prepare_memory, resolve_device
 from ganforge.training.cpu_memory import keep_freed_memory
 from ganforge.training.trainer import Trainer
 
@@ -110,7 +110,7 @@ def reference_loop(generator: nn.Module, discriminator: nn.Module, z_dim: int, s
 
 def ganforge_loop(config, device: torch.device, steps: int, warmup: int) -> tuple[float, Trainer]:
     dataset = build_dataset(config.data.name, config.data.size, config.data.channels)
-    recipe = build_recipe(config, tuple(dataset.image_shape), device)
+    recipe = family_of(config).build_recipe(config, dataset, device)
     stream = BatchStream(dataset, BATCH, config.train.seed, device)
     checkpoint = Path(tempfile.mkdtemp()) / "last.pt"  # written once at the end of each fit
     trainer = Trainer(recipe, stream, checkpoint, {}, [], 25, 10**9)
@@ -203,7 +203,7 @@ def run_ganforge(overrides: list[str], steps: int, warmup: int, device_name: str
     matmul peak a step reaches, sampling images/s and peak memory."""
     device = torch.device(device_name)
     config = config_for(overrides, amp)
-    prepare_memory(config, device)
+    prepare_memory(config.train.reuse_cpu_memory, device)
     torch.manual_seed(0)
     rate, trainer = ganforge_loop(config, device, steps, warmup)
     if amp != "none":

@@ -24,10 +24,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganforge.apps.translate import load_translator, translate_tensor
 from ganforge.data import build_dataset
-from ganforge.data.pairs import held_out_photos, to_gray
+from ganforge.data.base import uint8_to_unit
+from ganforge.families.translation.apply import translate_tensor
+from ganforge.families.translation.data import build_pair_dataset, held_out_photos, to_gray
+from ganforge.runs import load_run
 from ganforge.viz import save_grid, to_uint8
+
+
+def load_translator(run: str, direction: str = "AtoB") -> torch.nn.Module:
+    return load_run(run).model.network(direction)
 
 
 def colorfulness(rgb: np.ndarray) -> float:
@@ -65,7 +71,7 @@ def colorize(runs: list[str], grid: str | None) -> None:
         rows["gray input (floor)"].append(image_scores(hwc(gray), target))
         tile = [gray.expand(3, -1, -1)]
         for run, network in networks.items():
-            output = to_uint8(translate_tensor(network, gray.unsqueeze(0).float() / 127.5 - 1)[0])
+            output = to_uint8(translate_tensor(network, uint8_to_unit(gray.unsqueeze(0)))[0])
             rows[run].append(image_scores(hwc(output), target))
             tile.append(output)
         tile.append(photo)
@@ -81,7 +87,7 @@ def colorize(runs: list[str], grid: str | None) -> None:
         side = 192
         cells = [F.interpolate(t.unsqueeze(0).float(), size=(side, side), mode="area")[0] for row in tiles
                  for t in row]
-        save_grid(torch.stack(cells) / 127.5 - 1, grid, nrow=len(tiles[0]))
+        save_grid(uint8_to_unit(torch.stack(cells)), grid, nrow=len(tiles[0]))
         print(f"grid (rows: photos; columns: input, {', '.join(runs)}, target): {grid}")
 
 
@@ -106,11 +112,11 @@ def to_digits8(images: Tensor) -> np.ndarray:
 def cyclegan(run: str) -> None:
     from ganforge.metrics.digits_net import load_digits_net
 
-    data = build_dataset("digit-styles")
-    a = data.images[:, :1].float()[:1797] / 127.5 - 1  # one of each 8x8 digit
+    data = build_pair_dataset("digit-styles")
+    a = uint8_to_unit(data.images[:, :1][:1797])  # one of each 8x8 digit
     a_labels = data.labels[:1797]
     digits = build_dataset("digits")
-    b, b_labels = digits.images.float()[:2000] / 127.5 - 1, digits.labels[:2000]
+    b, b_labels = uint8_to_unit(digits.images[:2000]), digits.labels[:2000]
     g_ab, g_ba = load_translator(run, "AtoB"), load_translator(run, "BtoA")
     mnist_reader, small_reader = load_digits_net(), digits8_classifier()
 

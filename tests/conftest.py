@@ -51,11 +51,3 @@ def tiny_config() -> Callable[..., Config]:
         return load_config("default", overrides=[*TINY_OVERRIDES, *overrides])
 
     return make
-
-
-@pytest.fixture
-def hook(monkeypatch):
-    """``hook.add(callback)``: extra callbacks in the next trainers that train / resume build."""
-    from train_helpers import CallbackHook
-
-    return CallbackHook(monkeypatch)

@@ -61,14 +61,14 @@ def test_generate_in_a_real_browser(server, tmp_path):
         page = browser.new_page()
         page.goto(server)
         page.wait_for_function("document.getElementById('model').options.length > 0")
-        page.fill("#class", "7")
-        page.click("#generate")
-        page.wait_for_selector("#gen-result:not([hidden])", timeout=30_000)
-        natural_width = page.eval_on_selector("#gen-result", "img => img.naturalWidth")
+        page.fill("#generate-class", "7")
+        page.click("#generate-go")
+        page.wait_for_selector("#generate-result:not([hidden]) img", timeout=30_000)
+        natural_width = page.eval_on_selector("#generate-result img", "img => img.naturalWidth")
         assert natural_width > 0
         assert page.text_content("#error") == ""
-        page.fill("#n", "1000")  # over the limit: the page shows the API's message
-        page.click("#generate")
+        page.fill("#generate-n", "1000")  # over the limit: the page shows the API's message
+        page.click("#generate-go")
         page.wait_for_function("document.getElementById('error').textContent.length > 0")
         page.screenshot(path=str(shots / "serve-page.png"), full_page=True)
         browser.close()

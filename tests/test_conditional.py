@@ -11,9 +11,10 @@ from PIL import Image
 from torchvision.datasets import ImageFolder
 
 from ganforge import GanforgeError, generate, load_config, load_generator, sample, train
-from ganforge.apps.augment import export_synthetic_dataset
-from ganforge.config import load_yaml_file, validate
+from ganforge.config import load_yaml_file
 from ganforge.data.ada import ADA_OPS, AdaptiveAugment
+from ganforge.families import validate
+from ganforge.families.images.augment import export_synthetic_dataset
 from ganforge.nets import DCGANConfig, MLPConfig, ResNetConfig, build_networks
 from ganforge.training.callbacks import read_metrics
 from ganforge.training.checkpoint import load_checkpoint

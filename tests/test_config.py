@@ -1,7 +1,8 @@
 import pytest
 
-from ganforge.config import load_config, parse_overrides, preset_names
+from ganforge.config import parse_overrides, preset_names
 from ganforge.errors import GanforgeError
+from ganforge.families import load_config
 
 
 def test_default_config_is_the_digits_preset():

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-import ganforge.runs
+import ganforge.devices
 from ganforge import train
 
 STEPS_SCRIPT = """
@@ -53,6 +53,6 @@ def test_kept_memory_stops_the_page_faults_of_every_step():
 def test_training_on_the_cpu_keeps_freed_memory_unless_turned_off(extra, applied, tiny_config, tmp_path,
                                                                    monkeypatch):
     calls = []
-    monkeypatch.setattr(ganforge.runs, "keep_freed_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr(ganforge.devices, "keep_freed_memory", lambda: calls.append(1) or True)
     train(tiny_config("train.steps=1", "train.device=cpu", *extra), out=tmp_path / "run", progress=False)
     assert bool(calls) == applied

@@ -12,9 +12,14 @@ from cli_helpers import assert_one_line_error, run_main
 
 import ganforge
 from ganforge import GanforgeError, generate, load_generator, train
-from ganforge.apps.export import export_generator
+from ganforge.families.images.api import load_image_model
+from ganforge.families.images.export import export_generator as export_model
 
 pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def export_generator(run, fmt, out):
+    return export_model(load_image_model(run), fmt, out)
 
 
 @pytest.fixture(scope="module")

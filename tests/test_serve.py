@@ -14,7 +14,8 @@ from ganforge import load_config, train
 fastapi = pytest.importorskip("fastapi", reason="the serve extra is not installed (pip install 'ganforge[serve]')")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from ganforge.serve.app import MAX_IMAGES, create_app, load_served_models  # noqa: E402
+from ganforge.families.images.serving import MAX_IMAGES  # noqa: E402
+from ganforge.serve.app import create_app, load_served_models  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -48,6 +49,8 @@ def test_health_models_and_schema(client):
     assert client.get("/health").json() == {"status": "ok", "models": 3}
     models = {m["name"]: m for m in client.get("/models").json()}
     assert models["cond"]["num_classes"] == 10 and models["digits"]["num_classes"] == 0
+    assert [r["name"] for r in models["digits"]["routes"]] == ["generate", "interpolate"]
+    assert models["cycle"]["family"] == "translation" and models["digits"]["family"] == "images"
     assert models["cycle"]["directions"] == ["AtoB", "BtoA"]
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/generate", "/interpolate", "/translate", "/models", "/health"} <= set(paths)
@@ -83,18 +86,19 @@ def test_translate_keeps_the_uploaded_size(client):
         ("/generate", {"json": {"n": 2}}, 400, "name the model"),
         ("/generate", {"json": {"n": 2, "model": "digits", "class": 3}}, 400, "unconditional"),
         ("/generate", {"json": {"n": 2, "model": "cond", "class": 12}}, 400, "out of range"),
-        ("/generate", {"json": {"n": 2, "model": "cycle"}}, 400, "is a translator"),
+        ("/generate", {"json": {"n": 2, "model": "cycle"}}, 400, "has no /generate"),
         ("/generate", {"json": {"n": 2, "model": "digits", "path": "/etc/passwd"}}, 422, "path"),
         ("/generate", {"content": b"not json", "headers": {"content-type": "application/json"}}, 422, ""),
         ("/interpolate", {"json": {"steps": 100, "model": "digits"}}, 422, "steps"),
         ("/translate", {"files": {"file": ("x.txt", b"hello", "text/plain")}, "data": {"model": "cycle"}}, 415,
-         "upload an image"),
+         "upload a file of type image/png"),
         ("/translate", {"files": {"file": ("x.png", b"\x89PNG broken", "image/png")}, "data": {"model": "cycle"}},
          400, "not a readable image"),
         ("/translate", {"files": {"file": ("x.png", upload(), "image/png")},
                         "data": {"model": "cycle", "direction": "up"}}, 400, "direction"),
         ("/translate", {"files": {"file": ("x.png", upload(), "image/png")}, "data": {"model": "digits"}}, 400,
-         "is a generator"),
+         "has no /translate"),
+        ("/generate", {"json": {"n": 2, "model": "x" * 5000}}, 404, "unknown model 'xxx"),
     ],
 )
 def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(client, path, kwargs, status, needle):
@@ -111,7 +115,9 @@ def test_too_large_uploads_are_refused(client, monkeypatch):
     response = client.post("/translate", files={"file": ("x.png", upload(), "image/png")}, data={"model": "cycle"})
     assert response.status_code == 413
     monkeypatch.setattr(app_module, "MAX_UPLOAD_BYTES", 2**20)
-    monkeypatch.setattr(app_module, "MAX_PIXELS", 100)
+    import ganforge.families.translation.family as translation_family
+
+    monkeypatch.setattr(translation_family, "MAX_UPLOAD_PIXELS", 100)
     response = client.post("/translate", files={"file": ("x.png", upload(), "image/png")}, data={"model": "cycle"})
     assert response.status_code == 413 and "pixels" in response.json()["error"]
 
@@ -127,5 +133,5 @@ def test_concurrent_requests(client):
 
 def test_the_page_has_no_external_resources(client):
     html = client.get("/").text
-    assert "<button id=\"generate\">" in html
+    assert 'fetch("/models")' in html
     assert "http://" not in html and "https://" not in html and "//cdn" not in html

@@ -20,11 +20,12 @@ from train_helpers import SigintAt
 
 import ganforge.losses as losses
 from ganforge import GanforgeError, generate, load_config, load_generator, resume, sample, train
-from ganforge.config import load_yaml_file, validate
+from ganforge.config import load_yaml_file
 from ganforge.data import build_dataset
+from ganforge.ema import EMA
+from ganforge.families import validate
 from ganforge.nets import build_networks
 from ganforge.training.checkpoint import load_checkpoint, save_checkpoint, seed_everything
-from ganforge.training.ema import EMA
 from ganforge.training.trainer import NonFiniteLossError, TrainingInterrupted
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -238,13 +239,12 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(
 # --- 4. Ctrl-C -------------------------------------------------------------------------------------
 
 
-def test_ctrl_c_saves_a_clean_step_and_resumes_exactly(base_config, base_run, hook, tmp_path):
+def test_ctrl_c_saves_a_clean_step_and_resumes_exactly(base_config, base_run, tmp_path):
     handler_before = signal.getsignal(signal.SIGINT)
-    hook.add(SigintAt(step=4))  # not a regular checkpoint step (every 3)
     out = tmp_path / "run"
     try:
         with pytest.raises(TrainingInterrupted, match=r"interrupted at step 4\b.*ganforge resume"):
-            train(base_config, out=out, progress=False)
+            train(base_config, out=out, progress=False, callbacks=[SigintAt(step=4)])  # not a checkpoint step
     except KeyboardInterrupt:
         pytest.fail("the first Ctrl-C stopped training at once instead of at the end of the step")
     assert signal.getsignal(signal.SIGINT) is handler_before
@@ -252,25 +252,22 @@ def test_ctrl_c_saves_a_clean_step_and_resumes_exactly(base_config, base_run, ho
     assert state["step"] == 4 and state["data"]["position"] == 4
     assert [r["step"] for r in read_metrics(out)] == [2, 4]
 
-    hook.callbacks.clear()
     resume(out, progress=False)
     assert_same_state(checkpoint_of(base_run), checkpoint_of(out))
     assert [r["step"] for r in read_metrics(out)] == [2, 4, 6]
 
 
 def test_second_ctrl_c_stops_at_once_and_the_run_resumes_from_the_last_checkpoint(
-    base_config, base_run, hook, tmp_path
+    base_config, base_run, tmp_path
 ):
     handler_before = signal.getsignal(signal.SIGINT)
-    hook.add(SigintAt(step=5, times=2))
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        train(base_config, out=out, progress=False)
+        train(base_config, out=out, progress=False, callbacks=[SigintAt(step=5, times=2)])
     assert signal.getsignal(signal.SIGINT) is handler_before
     assert checkpoint_of(out)["step"] == 3  # nothing written for the step that was cut short
     assert [r["step"] for r in read_metrics(out)] == [2, 4]  # step 4 was logged past the checkpoint
 
-    hook.callbacks.clear()
     resume(out, progress=False)
     assert_same_state(checkpoint_of(base_run), checkpoint_of(out))
     steps = [r["step"] for r in read_metrics(out)]

@@ -10,16 +10,38 @@ from PIL import Image
 from train_helpers import SigintAt
 
 from ganforge import GanforgeError, load_config, resume, train
-from ganforge.apps.translate import load_translator, translate_files, translate_tensor
-from ganforge.data import build_dataset
-from ganforge.data.pairs import COLORIZE_HELD_OUT, COLORIZE_TRAIN, split_pair, to_gray
-from ganforge.nets.translation import PatchDiscriminator, ResNetTranslator, UNetGenerator
-from ganforge.recipes import build_translation_generators
-from ganforge.runs import resolve_for_data
+from ganforge.families.base import SampleRequest
+from ganforge.families.translation import FAMILY
+from ganforge.families.translation.apply import translate_tensor
+from ganforge.families.translation.data import COLORIZE_HELD_OUT, COLORIZE_TRAIN, split_pair, to_gray
+from ganforge.families.translation.data import build_pair_dataset as build_dataset
+from ganforge.families.translation.family import build_generators
+from ganforge.families.translation.nets import PatchDiscriminator, ResNetTranslator, UNetGenerator
+from ganforge.runs import load_run
 from ganforge.training.checkpoint import load_checkpoint, seed_everything
 from ganforge.training.trainer import TrainingInterrupted
 
 pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def load_translator(run, direction="AtoB"):
+    return load_run(run).model.network(direction)
+
+
+def translate_files(run, source, out, direction="AtoB"):
+    loaded = load_run(run)
+    translated = loaded.family.sample(loaded.model, SampleRequest(input=source, direction=direction))
+    loaded.family.write(translated, out)
+    return [out / name for name in translated.names]
+
+
+def resolve_for_data(config, data):
+    return FAMILY.fit_config(config, data)
+
+
+def build_translation_generators(config):
+    networks = build_generators(config)
+    return networks["AtoB"], networks.get("BtoA")
 
 TINY_PIX2PIX = ["data.size=16", "data.batch_size=8", "model.g_width=8", "model.d_width=8", "model.unet_depth=4",
                 "train.log_every=5", "train.sample_every=10", "train.checkpoint_every=10", "train.device=cpu"]
@@ -117,7 +139,7 @@ def test_translation_data_errors_are_one_line(tmp_path):
     with pytest.raises(GanforgeError, match="two folders separated by a comma"):
         build_dataset(f"unpaired:{tmp_path / 'A'}")
     with pytest.raises(GanforgeError, match="needs paired or two-domain data"):
-        resolve_for_data(pix2pix_config("data.name=digits"), build_dataset("digits"))
+        train(pix2pix_config("data.name=digits"), out=tmp_path / "digits", progress=False)
     with pytest.raises(GanforgeError, match="multiple of 16"):
         train(pix2pix_config("data.size=24"), out=tmp_path / "run", progress=False)
 
@@ -159,16 +181,14 @@ def test_cyclegan_cycle_loss_of_a_trained_pair_is_below_an_untrained_one(tmp_pat
 
 
 @pytest.mark.parametrize("kind", ["pix2pix", "cyclegan"])
-def test_a_killed_translation_run_resumes_exactly(kind, hook, tmp_path):
+def test_a_killed_translation_run_resumes_exactly(kind, tmp_path):
     """Killed at step 10 of 20 (Ctrl-C), resumed to 20: the same weights, history pools and lr schedule.
     (CycleGAN's lr decay is a fraction of train.steps: resuming to another length changes the schedule.)"""
     cfg = pix2pix_config("train.steps=20") if kind == "pix2pix" else cyclegan_config("model.pool_size=4",
                                                                                     "train.steps=20")
     full = train(cfg, out=tmp_path / "full", progress=False)
-    hook.add(SigintAt(step=10))
     with pytest.raises(TrainingInterrupted):
-        train(cfg, out=tmp_path / "half", progress=False)
-    hook.callbacks.clear()
+        train(cfg, out=tmp_path / "half", progress=False, callbacks=[SigintAt(step=10)])
     half = resume(tmp_path / "half", progress=False)
     a = load_checkpoint(full / "checkpoints" / "last.pt")["recipe"]
     b = load_checkpoint(half / "checkpoints" / "last.pt")["recipe"]

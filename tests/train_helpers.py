@@ -1,33 +1,11 @@
-"""Test helpers for hooking into the trainer that ``ganforge.train`` / ``ganforge.resume`` build."""
+"""Test helpers: callbacks to pass to ``ganforge.train(..., callbacks=[...])``."""
 
 from __future__ import annotations
 
 import os
 import signal
 
-import pytest
-
-import ganforge.runs as runs
-from ganforge.config import Config
 from ganforge.training.trainer import Callback, Trainer
-
-
-class CallbackHook:
-    """Adds callbacks to the Trainer that ``ganforge.train`` / ``ganforge.resume`` build."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.callbacks: list[Callback] = []
-        original = runs._build_trainer
-
-        def build(config, run, progress) -> tuple[Trainer, Config]:
-            trainer, config = original(config, run, progress)
-            trainer.callbacks.extend(self.callbacks)
-            return trainer, config
-
-        monkeypatch.setattr(runs, "_build_trainer", build)
-
-    def add(self, callback: Callback) -> None:
-        self.callbacks.append(callback)
 
 
 class SigintAt(Callback):

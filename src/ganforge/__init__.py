@@ -1,12 +1,14 @@
 """ganforge: Generative Adversarial Networks that train. Correct, fast, measurable."""
 
-__version__ = "0.1.0"
-
-from ganforge.apps.export import load  # noqa: E402
-from ganforge.config import Config, load_config  # noqa: E402
-from ganforge.errors import GanforgeError  # noqa: E402
-from ganforge.runs import generate, load_generator, resume, sample, train  # noqa: E402
-from ganforge.viz import save_grid, save_images  # noqa: E402
+from ganforge.config import Config
+from ganforge.errors import GanforgeError
+from ganforge.families import load_config
+from ganforge.families.images.api import load_generator
+from ganforge.families.images.export import load
+from ganforge.families.images.generate import generate
+from ganforge.runs import load_run, resume, sample, train
+from ganforge.version import __version__
+from ganforge.viz import save_grid, save_images
 
 __all__ = [
     "Config",
@@ -16,6 +18,7 @@ __all__ = [
     "load",
     "load_config",
     "load_generator",
+    "load_run",
     "resume",
     "sample",
     "save_grid",

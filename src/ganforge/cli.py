@@ -37,7 +37,7 @@ def train(
     compile_: Annotated[bool, typer.Option("--compile", help="torch.compile G and D (pays on CUDA).")] = False,
 ) -> None:
     """Train a GAN; with no arguments, the default model on the embedded digits (about 5 minutes on 2 cores)."""
-    from ganforge.config import load_config
+    from ganforge.families import load_config
     from ganforge.runs import train as train_run
 
     if nproc > 1:
@@ -66,32 +66,102 @@ def resume(
     _done(resume_run(run_dir, steps, progress=not quiet))
 
 
+CheckpointOption = Annotated[str, typer.Option("--checkpoint", help="last, or best (kept when eval.every is set).")]
+DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")]
+NoEmaOption = Annotated[bool, typer.Option("--no-ema", help="Use the raw generator, not its EMA.")]
+
+
 @app.command()
 def sample(
     run_dir: Annotated[Path, typer.Argument(help="Run folder to sample from.")],
-    n: Annotated[int, typer.Option("--n", help="Number of images.", min=1, max=100_000)] = 64,
-    out: Annotated[Path, typer.Option("--out", help="A .png path for one grid; otherwise a folder of PNGs.")] = Path(
-        "samples.png"
-    ),
-    seed: Annotated[int, typer.Option("--seed", help="Noise seed: same seed, same images.")] = 0,
-    no_ema: Annotated[bool, typer.Option("--no-ema", help="Use the raw generator, not its EMA.")] = False,
+    n: Annotated[int, typer.Option("--n", help="Number of samples.", min=1, max=100_000)] = 64,
+    out: Annotated[Path, typer.Option("--out", help="Output file by its suffix (.png, .csv, .mid, .wav, .txt, "
+                                      ".gif, .mp4, ...; see the run's family), or a folder.")] = Path("samples.png"),
+    seed: Annotated[int, typer.Option("--seed", help="Noise seed: same seed, same samples.")] = 0,
+    no_ema: NoEmaOption = False,
     class_index: Annotated[
         int | None, typer.Option("--class", help="Class to draw (conditional runs); default: all classes in turn.")
     ] = None,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = "cpu",
+    prompt: Annotated[str | None, typer.Option("--prompt", help="Text prompt (text and text-to-image runs).")] = None,
+    prompt_file: Annotated[Path | None, typer.Option("--prompt-file", help="One prompt per line.")] = None,
+    input_: Annotated[Path | None, typer.Option("--input", help="Input file or folder (translation, vocoder).")] = None,
+    direction: Annotated[str | None, typer.Option("--direction", help="AtoB or BtoA (translation).")] = None,
+    where: Annotated[list[str] | None, typer.Option("--where", help="COLUMN=VALUE condition (tables).")] = None,
+    temperature: Annotated[float | None, typer.Option("--temperature", help="Sampling temperature (text).")] = None,
+    checkpoint: CheckpointOption = "last",
+    device: DeviceOption = "cpu",
 ) -> None:
-    """Draw images from a trained run: one grid (PATH.png) or a folder of single PNGs."""
-    from ganforge.runs import resolve_device
-    from ganforge.runs import sample as sample_run
-    from ganforge.viz import save_grid, save_images
+    """Draw samples from a trained run, written by the suffix of --out (the run's family decides the formats)."""
+    from ganforge.families.base import SampleRequest
 
-    images = sample_run(run_dir, n, seed, ema=not no_ema, device=str(resolve_device(device)), class_index=class_index)
-    if out.suffix.lower() == ".png":
-        save_grid(images, out)
-        typer.echo(f"wrote a grid of {n} images to {out}")
-    else:
-        save_images(images, out)
-        typer.echo(f"wrote {n} images to {out}/")
+    request = SampleRequest(
+        n=n, seed=seed, class_index=class_index, prompt=prompt, prompts=_read_prompts(prompt_file),
+        input=input_, direction=direction, where=_parse_where(where or []), temperature=temperature,
+    )
+    _sample_to(run_dir, request, out, not no_ema, checkpoint, device)
+
+
+@app.command()
+def translate(
+    run_dir: Annotated[Path, typer.Argument(help="An image-to-image run folder.")],
+    input_: Annotated[Path, typer.Option("--input", help="An image file or a folder of images (any size).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the translated PNGs.")] = Path("translated"),
+    direction: Annotated[str, typer.Option("--direction", help="AtoB, or BtoA (two-way runs).")] = "AtoB",
+    device: DeviceOption = "cpu",
+) -> None:
+    """Translate your own images with a trained image-to-image run; each keeps its own size."""
+    from ganforge.families.base import SampleRequest
+
+    _sample_to(run_dir, SampleRequest(input=input_, direction=direction), out, True, "last", device)
+
+
+@app.command()
+def vocode(
+    run_dir: Annotated[Path, typer.Argument(help="A vocoder run folder.")],
+    input_: Annotated[Path, typer.Option("--input", help="A WAV file or a folder of WAVs.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the resynthesized WAVs.")] = Path("vocoded"),
+    device: DeviceOption = "cpu",
+) -> None:
+    """Copy synthesis: WAV -> mel spectrogram -> the run's vocoder -> WAV, for each input file."""
+    from ganforge.families.base import SampleRequest
+
+    _sample_to(run_dir, SampleRequest(input=input_), out, True, "last", device)
+
+
+def _sample_to(run_dir: Path, request: object, out: Path, ema: bool, checkpoint: str, device: str) -> None:
+    from ganforge.runs import load_run
+
+    loaded = load_run(run_dir, device, ema, checkpoint)
+    loaded.family.check_conditions(request)
+    loaded.family.check_suffix(out)
+    samples = loaded.family.sample(loaded.model, request)
+    typer.echo(loaded.family.write(samples, out))
+    typer.echo(f"(from {loaded.checkpoint}, step {loaded.step})", err=True)
+
+
+def _read_prompts(path: Path | None) -> tuple[str, ...] | None:
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GanforgeError(f"prompt file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise GanforgeError(f"prompt file {path} is not UTF-8 text (byte {exc.start})") from None
+    prompts = tuple(line.strip() for line in text.splitlines() if line.strip())
+    if not prompts:
+        raise GanforgeError(f"prompt file {path} holds no prompts (one per line)")
+    return prompts
+
+
+def _parse_where(pairs: list[str]) -> tuple[tuple[str, str], ...]:
+    parsed = []
+    for pair in pairs:
+        column, sep, value = pair.partition("=")
+        if not sep or not column.strip():
+            raise GanforgeError(f"--where expects COLUMN=VALUE, got '{pair}'")
+        parsed.append((column.strip(), value))
+    return tuple(parsed)
 
 
 @app.command()
@@ -100,12 +170,12 @@ def augment(
     per_class: Annotated[int, typer.Option("--per-class", help="Images per class.", min=1, max=100_000)] = 500,
     out: Annotated[Path, typer.Option("--out", help="New folder for the data set.")] = Path("synthetic"),
     seed: Annotated[int, typer.Option("--seed", help="Noise seed: same seed, same images.")] = 0,
-    no_ema: Annotated[bool, typer.Option("--no-ema", help="Use the raw generator, not its EMA.")] = False,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = "cpu",
+    no_ema: NoEmaOption = False,
+    device: DeviceOption = "cpu",
 ) -> None:
     """Write a labeled synthetic data set (one folder per class, as ImageFolder reads) with a manifest."""
-    from ganforge.apps.augment import export_synthetic_dataset
-    from ganforge.runs import resolve_device
+    from ganforge.devices import resolve_device
+    from ganforge.families.images.augment import export_synthetic_dataset
 
     manifest = export_synthetic_dataset(run_dir, out, per_class, seed, not no_ema, str(resolve_device(device)))
     typer.echo(f"wrote {manifest['total']} images in {len(manifest['counts'])} class folders to {out}/ "
@@ -113,103 +183,104 @@ def augment(
 
 
 @app.command()
-def translate(
-    run_dir: Annotated[Path, typer.Argument(help="A pix2pix or cyclegan run folder.")],
-    input_: Annotated[Path, typer.Option("--input", help="An image file or a folder of images (any size).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the translated PNGs.")] = Path("translated"),
-    direction: Annotated[str, typer.Option("--direction", help="AtoB, or BtoA (cyclegan runs).")] = "AtoB",
-    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = "cpu",
-) -> None:
-    """Translate your own images with a trained pix2pix or CycleGAN run; each keeps its own size."""
-    from ganforge.apps.translate import translate_files
-    from ganforge.runs import resolve_device
-
-    written = translate_files(run_dir, input_, out, direction, resolve_device(device))
-    typer.echo(f"wrote {len(written)} translated image(s) to {out}/")
-
-
-@app.command()
 def export(
-    run_dir: Annotated[Path, typer.Argument(help="A run folder (noise-to-image GAN).")],
-    fmt: Annotated[str, typer.Option("--format", help="safetensors, onnx or torchscript.")] = "safetensors",
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+    fmt: Annotated[str, typer.Option("--format", help="safetensors, onnx or torchscript (image runs).")] = (
+        "safetensors"),
     out: Annotated[Path, typer.Option("--out", help="Output file, e.g. model.safetensors.")] = Path(
         "model.safetensors"
     ),
-    no_ema: Annotated[bool, typer.Option("--no-ema", help="Export the raw generator, not its EMA.")] = False,
+    no_ema: NoEmaOption = False,
+    checkpoint: CheckpointOption = "last",
 ) -> None:
-    """Export a run's generator: safetensors + JSON (load with ganforge.load), ONNX (checked), TorchScript."""
-    from ganforge.apps.export import export_generator
+    """Export a run's generator in a format its family supports (image runs: safetensors + JSON, ONNX, TorchScript)."""
+    from ganforge.runs import load_run
 
-    summary = export_generator(run_dir, fmt, out, ema=not no_ema)
+    loaded = load_run(run_dir, "cpu", not no_ema, checkpoint)
+    family = loaded.family
+    if fmt not in family.export_formats:
+        shown = ", ".join(family.export_formats) or "none yet"
+        raise GanforgeError(f"unknown export format '{fmt}' for {family.name} runs: use {shown}")
+    summary = family.export(loaded.model, fmt, out)
     parity = summary.get("max_abs_diff")
     extra = f"; onnxruntime vs PyTorch max abs difference {parity:.2e}" if parity is not None else ""
     config = f" and {summary['config']}" if "config" in summary else ""
-    typer.echo(f"wrote {out}{config}{extra}")
+    typer.echo(f"wrote {out}{config}{extra} (from {loaded.checkpoint}, step {loaded.step})")
 
 
 @app.command()
 def serve(
-    runs: Annotated[list[Path], typer.Argument(help="Run folders to serve (generators and translators).")],
+    runs: Annotated[list[Path], typer.Argument(help="Run folders to serve (any family).")],
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
+    checkpoint: CheckpointOption = "last",
 ) -> None:
-    """Serve runs over HTTP: a JSON/PNG API (OpenAPI at /openapi.json) and a web page at /."""
+    """Serve runs over HTTP: each family's routes (OpenAPI at /openapi.json) and a web page at /."""
     try:
         import uvicorn
 
         from ganforge.serve.app import create_app, load_served_models
     except ImportError:
         raise GanforgeError("serving needs FastAPI and uvicorn: pip install 'ganforge[serve]'") from None
-    models = load_served_models(runs)
+    models = load_served_models(runs, checkpoint)
     typer.echo(f"serving {', '.join(models)} on http://{host}:{port}/  (Ctrl-C stops)")
     uvicorn.run(create_app(models), host=host, port=port, log_level="warning")
 
 
 @app.command("eval")
 def eval_(
-    target: Annotated[Path, typer.Argument(help="A run folder (samples its EMA generator) or a folder of images.")],
-    against: Annotated[str | None, typer.Option("--against", help="Reference data set (default: the run's).")] = None,
-    metrics: Annotated[str, typer.Option("--metrics", help="Comma list of fid, kid, is, pr, dc.")] = "fid,kid,pr",
-    n: Annotated[int, typer.Option("--n", help="Generated (and at most real) images.", min=2)] = 5000,
-    extractor: Annotated[str, typer.Option("--extractor", help="digits, inception, or auto.")] = "auto",
+    target: Annotated[Path, typer.Argument(help="A run folder, or a folder of images.")],
+    against: Annotated[str | None, typer.Option("--against", help="Reference data (default: the run's).")] = None,
+    metrics: Annotated[str | None, typer.Option("--metrics", help="Comma list of metrics (see `ganforge list`); "
+                                                "default: the family's.")] = None,
+    n: Annotated[int | None, typer.Option("--n", help="Generated samples (default: the family's).", min=2)] = None,
+    extractor: Annotated[str, typer.Option("--extractor", help="Images: digits, inception, or auto.")] = "auto",
     weights: Annotated[str | None, typer.Option("--weights", help="Weights file for the extractor.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Noise seed for the generated images.")] = 0,
-    no_ema: Annotated[bool, typer.Option("--no-ema", help="Use the raw generator, not its EMA.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Noise seed for the generated samples.")] = 0,
+    no_ema: NoEmaOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: metrics and protocol.")] = False,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = "auto",
+    checkpoint: CheckpointOption = "last",
+    device: DeviceOption = "auto",
 ) -> None:
-    """Measure generated images: FID, KID, IS, precision/recall, each reported with its protocol."""
+    """Measure a run with its family's metrics, each reported with its protocol."""
     import json
 
-    from ganforge.metrics.evaluate import evaluate_images, format_report, load_target_images, parse_metrics
-    from ganforge.metrics.extractors import build_extractor, default_extractor_name
-    from ganforge.runs import resolve_device
+    from ganforge.devices import resolve_device
+    from ganforge.families.base import EvalRequest
+    from ganforge.run_folder import RunFolder
+    from ganforge.runs import load_run
 
-    names = parse_metrics(metrics)
-    dev = resolve_device(device)
-    images, source, run_data = load_target_images(target, n, seed, ema=not no_ema, device=dev)
-    reference = against or run_data or "digits"
-    name = default_extractor_name(tuple(images.shape[1:])) if extractor == "auto" else extractor
-    results = evaluate_images(images, reference, build_extractor(name, weights), names, n, source, dev)
-    typer.echo(json.dumps(results) if as_json else format_report(results))
+    request = EvalRequest(n, seed, against, metrics, extractor, weights, resolve_device(device))
+    if RunFolder(target).config.is_file():
+        loaded = load_run(target, request.device, not no_ema, checkpoint)
+        family = loaded.family
+        results = family.evaluate(RunFolder(target), loaded.model, request)
+        results.setdefault("protocol", {})["checkpoint"] = f"{checkpoint} (step {loaded.step})"
+    else:  # a folder of images
+        from ganforge.families import get_family
+        from ganforge.families.images.evaluation import evaluate_folder
+
+        family = get_family("images")
+        results = evaluate_folder(target, request, n or family.default_eval_n)
+    typer.echo(json.dumps(results) if as_json else family.report(results))
 
 
 @app.command("list")
 def list_() -> None:
-    """Presets, data sets, models, losses, metrics and feature extractors that ganforge knows."""
+    """Presets, families, data sets, models, losses and metrics that ganforge knows."""
     from ganforge.config import preset_descriptions
-    from ganforge.data import DATASET_DESCRIPTIONS
+    from ganforge.families import all_families
     from ganforge.losses import LOSS_DESCRIPTIONS
-    from ganforge.metrics.evaluate import METRIC_DESCRIPTIONS
     from ganforge.metrics.extractors import EXTRACTOR_DESCRIPTIONS
-    from ganforge.nets import MODEL_DESCRIPTIONS
 
+    families = all_families()
     sections = {
         "presets (ganforge train PRESET)": preset_descriptions(),
-        "data sets (--data)": DATASET_DESCRIPTIONS,
-        "models (model.arch)": MODEL_DESCRIPTIONS,
+        "families (family:)": {f.name: f.description for f in families},
+        "data sets (--data)": {k: v for f in families for k, v in f.data_kinds().items()},
+        "models (model.arch)": {k: v for f in families for k, v in f.model_kinds().items()},
         "losses (loss.name)": LOSS_DESCRIPTIONS,
-        "metrics (ganforge eval --metrics)": METRIC_DESCRIPTIONS,
+        "metrics (ganforge eval --metrics)": {k: v for f in families for k, v in f.metric_kinds().items()},
         "feature extractors (ganforge eval --extractor)": EXTRACTOR_DESCRIPTIONS,
     }
     for title, table in sections.items():
@@ -224,7 +295,7 @@ def _launch_torchrun(nproc: int) -> None:
     """Run this very ``ganforge train`` command (without --nproc) under torchrun with ``nproc`` processes."""
     import subprocess
 
-    from ganforge.training.distributed import current_world
+    from ganforge.parallel import current_world
 
     if current_world().distributed:
         raise GanforgeError("--nproc is for a plain `ganforge train`; under torchrun set --nproc_per_node instead")
@@ -242,7 +313,7 @@ def _launch_torchrun(nproc: int) -> None:
 
 
 def _done(run_dir: Path) -> None:
-    from ganforge.training.distributed import current_world
+    from ganforge.parallel import current_world
 
     if not current_world().is_main:
         return

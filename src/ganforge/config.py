@@ -16,10 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from ganforge.data.ada import DEFAULT_ADA_POLICY
 from ganforge.errors import GanforgeError
-from ganforge.nets import ModelConfig, model_config_class
-from ganforge.nets.dcgan import DCGANConfig
 from ganforge.registry import unknown_name_message
 from ganforge.schema import StrictModel
 
@@ -27,37 +24,25 @@ LOSS_NAMES = ("bce", "lsgan", "wgan", "wgan-gp", "hinge")
 BCE_VARIANTS = ("non-saturating", "minimax", "mse")
 
 
-class AdaConfig(StrictModel):
-    """Adaptive discriminator augmentation (Karras et al. 2020); see ganforge.data.ada."""
-
-    enabled: bool = Field(False, description="turn ADA on (for small data sets: a few thousand images or fewer)")
-    target: float = Field(0.6, gt=0, lt=1, description="target of the overfitting signal E[sign(D(real))]")
-    speed_kimg: float = Field(100.0, gt=0, description="thousands of images for p to move from 0 to 1")
-    interval: int = Field(4, gt=0, description="D steps between adjustments of p")
-    policy: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_ADA_POLICY),
-        description="ops: xflip, rotate90, translation, geometric, color, cutout",
-    )
-
-
 class DataConfig(StrictModel):
-    """Which images to train on and how to batch them."""
+    """Which data to train on and how to batch it (every family)."""
 
-    name: str = Field("digits", description="registry name (see `ganforge list`) or folder:PATH")
-    size: int | None = Field(None, gt=0, description="square image size; None keeps the data's own size")
-    channels: Literal[1, 3] | None = Field(None, description="1 or 3; None keeps the data's own")
-    augment: list[str] = Field(default_factory=list, description="classic augmentation: flip, rotate, ...")
-    diffaugment: list[str] = Field(
-        default_factory=list, description="DiffAugment of all images D sees: translation, cutout, color"
-    )
-    ada: AdaConfig = Field(default_factory=AdaConfig)
+    name: str = Field("digits", description="data set name (see `ganforge list`) or KIND:PATH")
     batch_size: int = Field(64, gt=0)
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
     root: str | None = Field(None, description="where downloadable data sets live")
 
 
+class ImageDataConfig(DataConfig):
+    """Images: size, channels and augmentation on top of the common data settings."""
+
+    size: int | None = Field(None, gt=0, description="square image size; None keeps the data's own size")
+    channels: Literal[1, 3] | None = Field(None, description="1 or 3; None keeps the data's own")
+    augment: list[str] = Field(default_factory=list, description="classic augmentation: flip, rotate, ...")
+
+
 class LossConfig(StrictModel):
-    """The adversarial loss and its regularizers."""
+    """The adversarial loss of a noise-to-sample GAN and its regularizers."""
 
     name: Literal["bce", "lsgan", "wgan", "wgan-gp", "hinge"] = "bce"
     variant: Literal["non-saturating", "minimax", "mse"] = Field(
@@ -68,10 +53,6 @@ class LossConfig(StrictModel):
     clip: float = Field(0.01, gt=0, description="weight clipping bound (wgan)")
     r1_gamma: float = Field(0.0, ge=0, description="R1 penalty on real data; 0 turns it off")
     aux_weight: float = Field(1.0, ge=0, description="weight of the class cross-entropy (model.d_cond=acgan)")
-    l1_weight: float = Field(100.0, ge=0, description="pix2pix: weight of the L1 distance to the target")
-    adv_weight: float = Field(1.0, ge=0, description="pix2pix: weight of the adversarial loss (0: an L1-only baseline)")
-    cycle_weight: float = Field(10.0, ge=0, description="cyclegan: weight of the cycle-consistency loss")
-    identity_weight: float = Field(0.5, ge=0, description="cyclegan: identity loss weight, relative to cycle_weight")
 
 
 class OptimConfig(StrictModel):
@@ -82,8 +63,6 @@ class OptimConfig(StrictModel):
     g_betas: tuple[float, float] = (0.5, 0.999)
     d_betas: tuple[float, float] = (0.5, 0.999)
     n_critic: int = Field(1, ge=1, description="discriminator steps per generator step")
-    decay_start: float = Field(0.5, ge=0, le=1, description="cyclegan: fraction of the run after which the lr "
-                               "decays linearly to 0")
 
 
 class TrainConfig(StrictModel):
@@ -106,32 +85,27 @@ class TrainConfig(StrictModel):
                                  "(CUDA)")
 
 
-class EvalConfig(StrictModel):
-    """Evaluation during training (off by default: it costs time)."""
-
-    every: int = Field(0, ge=0, description="evaluate every N steps; 0 turns it off")
-    metrics: list[str] = Field(default_factory=lambda: ["fid"], description="fid, kid, is, pr, dc")
-    n: int = Field(2000, ge=2, description="generated images per evaluation (and at most this many real)")
-    extractor: str = Field("auto", description="digits, inception, or auto (digits for 1x28x28)")
-    weights: str | None = Field(None, description="weights file for the extractor")
-    against: str | None = Field(None, description="reference data set; None: data.name")
-    best: str | None = Field("fid", description="keep checkpoints/best.pt by this metric; None: no best")
-
-
-class Config(StrictModel):
-    """Everything that defines a run. Saved as config.yaml in the run folder."""
+class RunConfig(StrictModel):
+    """The sections every run has. Each family subclasses it with its own ``family`` tag and sections
+    (model, loss, ...), so a key a family does not use is refused. Saved as config.yaml in the run folder."""
 
     preset: str | None = None
     description: str = ""
+    family: str = "images"
     data: DataConfig = Field(default_factory=DataConfig)
-    model: ModelConfig = Field(default_factory=DCGANConfig)
-    loss: LossConfig = Field(default_factory=LossConfig)
-    optim: OptimConfig = Field(default_factory=OptimConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
-    eval: EvalConfig = Field(default_factory=EvalConfig)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+    def with_section(self, name: str, **changes: Any) -> RunConfig:
+        """A copy with ``changes`` in section ``name`` (e.g. ``with_section("train", steps=10)``), validated."""
+        section = getattr(self, name)
+        updated = type(section).model_validate({**section.model_dump(), **changes})
+        return self.model_copy(update={name: updated})
+
+
+Config = RunConfig  # the public name of a run's configuration
 
 
 # --- presets -------------------------------------------------------------------------------------
@@ -215,46 +189,68 @@ def _switches_arch(old: Any, new: dict[str, Any]) -> bool:
     return isinstance(old, dict) and "arch" in new and new["arch"] != old.get("arch")
 
 
-def validate(data: dict[str, Any]) -> Config:
-    """Validate a merged dict, turning pydantic's report into one line per problem with dotted keys."""
+def validate_as(config_class: type[RunConfig], data: dict[str, Any]) -> RunConfig:
+    """Validate a merged dict as ``config_class``, turning pydantic's report into one line per problem
+    with dotted keys (the family's sections decide which keys exist)."""
     try:
-        return Config.model_validate(data)
+        return config_class.model_validate(data)
     except ValidationError as exc:
-        raise GanforgeError("invalid config: " + "; ".join(_describe(e, data) for e in exc.errors())) from None
+        family = data.get("family") or config_class.model_fields["family"].default
+        problems = "; ".join(_describe(e, data, config_class, str(family)) for e in exc.errors())
+        raise GanforgeError("invalid config: " + problems) from None
 
 
-def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
+def _describe(error: dict[str, Any], data: dict[str, Any], config_class: type[RunConfig], family: str) -> str:
     loc = [str(p) for p in error["loc"]]
-    if loc[:1] == ["model"] and len(loc) > 1 and loc[1] in _arch_names():
+    if loc[:1] == ["model"] and len(loc) > 1 and loc[1] in _arch_names(config_class):
         loc.pop(1)  # pydantic adds the union tag to the path
     key = ".".join(loc)
     if error["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1], data)
+        allowed = _allowed_keys(loc[:-1], data, config_class)
         close = difflib.get_close_matches(loc[-1], allowed, n=1)
         hint = f"; did you mean '{'.'.join(loc[:-1] + close)}'?" if close else f"; known keys: {', '.join(allowed)}"
-        return f"unknown key '{key}'{hint}"
+        return f"unknown key '{key}'{hint} (in the {family} family's config)"
     if error["type"] == "union_tag_invalid":
-        return unknown_name_message("model arch", str(_get(data, ["model", "arch"])), _arch_names())
+        known = _arch_names(config_class)
+        message = unknown_name_message("model arch", str(_get(data, ["model", "arch"])), known)
+        return f"{message} (in the {family} family; other families have their own, see `ganforge list`)"
     got = error.get("input")
     shown = f" (got {got!r})" if not isinstance(got, dict) else ""
     return f"{key}: {error['msg']}{shown}"
 
 
-def _arch_names() -> list[str]:
-    from ganforge.nets import MODEL_DESCRIPTIONS
+def _section_classes(annotation: Any) -> list[type]:
+    """The pydantic classes of a field's annotation (one, or the members of a tagged union)."""
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return [annotation]
+    found: list[type] = []
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found.extend(_section_classes(arg))
+    for meta in getattr(annotation, "__metadata__", ()) or ():
+        found.extend(_section_classes(meta))
+    origin = getattr(annotation, "__origin__", None)
+    if origin is not None and not found:
+        found.extend(_section_classes(origin))
+    return found
 
-    return list(MODEL_DESCRIPTIONS)
+
+def _arch_names(config_class: type[RunConfig]) -> list[str]:
+    field = config_class.model_fields.get("model")
+    if field is None:
+        return []
+    return [c.model_fields["arch"].default for c in _section_classes(field.annotation) if "arch" in c.model_fields]
 
 
-def _allowed_keys(section: list[str], data: dict[str, Any]) -> list[str]:
+def _allowed_keys(section: list[str], data: dict[str, Any], config_class: type[RunConfig]) -> list[str]:
     if not section:
-        return list(Config.model_fields)
-    if section[0] == "model":
-        arch = _get(data, ["model", "arch"]) or "dcgan"
-        return list(model_config_class(str(arch)).model_fields)
-    field = Config.model_fields.get(section[0])
-    cls = field.annotation if field is not None else None
-    return list(getattr(cls, "model_fields", {}))
+        return list(config_class.model_fields)
+    field = config_class.model_fields.get(section[0])
+    classes = _section_classes(field.annotation) if field is not None else []
+    if section[0] == "model" and len(classes) > 1:
+        arch = _get(data, ["model", "arch"])
+        chosen = [c for c in classes if "arch" in c.model_fields and c.model_fields["arch"].default == arch]
+        classes = chosen or classes
+    return list(classes[0].model_fields) if classes else []
 
 
 def _get(data: dict[str, Any], path: list[str]) -> Any:
@@ -278,22 +274,3 @@ def load_yaml_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise GanforgeError(f"config file {path} must hold a mapping of sections (data:, model:, ...)")
     return data
-
-
-def load_config(
-    preset: str | None = DEFAULT_PRESET,
-    config_file: str | Path | None = None,
-    options: dict[str, Any] | None = None,
-    overrides: list[str] | None = None,
-) -> Config:
-    """Build a validated config from a preset, an optional YAML file, option values and ``key=value`` pairs."""
-    data = Config().model_dump(mode="json")
-    if preset:
-        data = merge(data, preset_dict(preset))
-    if config_file:
-        data = merge(data, load_yaml_file(config_file))
-    if options:
-        data = merge(data, options)
-    if overrides:
-        data = merge(data, parse_overrides(overrides))
-    return validate(data)

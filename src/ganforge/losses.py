@@ -117,7 +117,7 @@ def build_loss(
 
 def gradient_penalty(discriminator: nn.Module, real: Tensor, fake: Tensor, labels: Tensor | None = None) -> Tensor:
     """WGAN-GP: (||grad D(x_hat)|| - 1)^2 on random interpolates of real and fake."""
-    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
+    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
     mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
     logits = discriminator(mixed, labels)
     (grad,) = torch.autograd.grad(logits.sum(), mixed, create_graph=True)

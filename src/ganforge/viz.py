@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
@@ -73,7 +73,27 @@ def plot_losses(
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return save_figure(fig, path)
+
+
+def save_figure(figure: Any, path: str | Path | BinaryIO) -> Any:
+    """Write a matplotlib figure (tight layout) as PNG to ``path`` (folders made) or a binary file object, and
+    close it."""
+    import matplotlib.pyplot as plt
+
+    if isinstance(path, (str, Path)):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+    plt.close(figure)
     return path
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """A PIL image encoded as PNG bytes."""
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

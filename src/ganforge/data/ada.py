@@ -24,8 +24,8 @@ from torch import Tensor
 
 from ganforge.data.diffaugment import brightness, contrast, cutout, saturation, translation
 from ganforge.errors import GanforgeError
+from ganforge.parallel import all_reduce_sum
 from ganforge.registry import unknown_name_message
-from ganforge.training.distributed import all_reduce_sum
 
 
 def xflip(x: Tensor) -> Tensor:

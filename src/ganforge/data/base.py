@@ -61,6 +61,11 @@ class TensorImageDataset(ImageDataset):
         return self.images[idx], self.labels[idx]
 
 
+def uint8_to_unit(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images (any shape) -> float32 in [-1, 1]: the one conversion every image path uses."""
+    return images.float().div_(127.5).sub_(1.0)
+
+
 def collate_images(batch: tuple[torch.Tensor, torch.Tensor] | list) -> tuple[torch.Tensor, torch.Tensor]:
     """DataLoader ``collate_fn`` for any ImageDataset: passes a ``__getitems__`` batch through unchanged,
     stacks a list of (image, label) samples otherwise. Labels come back as an int64 tensor."""

@@ -9,7 +9,6 @@ from pathlib import Path
 from ganforge.data import builtin
 from ganforge.data.base import ImageDataset, check_size_channels
 from ganforge.data.folder import folder_native_shape, load_folder
-from ganforge.data.pairs import PAIR_PREFIXES, build_colorize_photos, build_digit_styles, build_pair_dataset
 from ganforge.errors import GanforgeError
 from ganforge.registry import Registry, unknown_name_message
 
@@ -46,24 +45,14 @@ DATASETS.add("celeba", DatasetSpec(
     "CelebA train split via torchvision, 162,770 faces center-cropped to 3x64x64, unlabeled, read lazily",
     (3, builtin.CELEBA_SIZE, builtin.CELEBA_SIZE), builtin.build_celeba))
 
-DATASETS.add("colorize-photos", DatasetSpec(
-    "pairs (gray, color) of 4,000 random crops from 8 photos bundled with scikit-image/-learn (offline; pix2pix)",
-    (4, 64, 64), build_colorize_photos))
-DATASETS.add("digit-styles", DatasetSpec(
-    "unpaired: scikit-learn 8x8 digits scaled to 28x28 (A) and the embedded MNIST digits (B) (offline; CycleGAN)",
-    (2, 28, 28), build_digit_styles))
-
 DATASET_DESCRIPTIONS: dict[str, str] = {name: DATASETS.get(name).description for name in DATASETS}
 DATASET_DESCRIPTIONS[FOLDER_PREFIX + "PATH"] = (
     "any folder of images (recursive; first-level subfolders are classes), resized into memory")
-DATASET_DESCRIPTIONS["paired:PATH"] = "pix2pix pairs: PATH/A and PATH/B with matching names, or side-by-side A|B images"
-DATASET_DESCRIPTIONS["colorize:PATH"] = "pix2pix colorization pairs (gray, color) from random crops of any color photos"
-DATASET_DESCRIPTIONS["unpaired:PATH_A,PATH_B"] = "CycleGAN: two folders of images with no correspondence"
 
 
 def _spec(name: str) -> DatasetSpec:
     if name not in DATASETS:
-        known = [*DATASETS.names(), FOLDER_PREFIX + "PATH", "paired:PATH", "colorize:PATH", "unpaired:PATH_A,PATH_B"]
+        known = [*DATASETS.names(), FOLDER_PREFIX + "PATH"]
         raise GanforgeError(unknown_name_message("data set", name, known))
     return DATASETS.get(name)
 
@@ -78,8 +67,6 @@ def build_dataset(name: str, size: int | None = None, channels: int | None = Non
     size = None if size is None else int(size)
     if name.startswith(FOLDER_PREFIX):
         return load_folder(name, name[len(FOLDER_PREFIX):], size, channels)
-    if name.startswith(PAIR_PREFIXES):
-        return build_pair_dataset(name, size, channels)
     return _spec(name).build(size, channels, root)
 
 

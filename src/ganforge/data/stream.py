@@ -7,7 +7,7 @@ handed out, so a resumed run sees exactly the batches an uninterrupted run would
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -15,8 +15,8 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ganforge.data.augment import augment_batch
-from ganforge.data.base import collate_images
-from ganforge.training.distributed import World
+from ganforge.data.base import collate_images, uint8_to_unit
+from ganforge.parallel import World
 
 
 class PositionedBatchSampler(Sampler[list[int]]):
@@ -54,8 +54,25 @@ class PositionedBatchSampler(Sampler[list[int]]):
             yield batch[self.local[0] : self.local[1]]
 
 
+def prepare_images(batch: Any, device: torch.device) -> tuple[Tensor, Tensor]:
+    """A collated (uint8 images, labels) batch -> (float images in [-1, 1], int64 labels) on ``device``."""
+    images, labels = batch
+    images = uint8_to_unit(images.to(device, non_blocking=True))
+    return images, torch.as_tensor(labels).to(device, non_blocking=True)
+
+
+def prepare_tensors(batch: Any, device: torch.device) -> Any:
+    """A collated batch (a tensor, or a tuple/list of tensors) moved to ``device`` unchanged."""
+    if isinstance(batch, Tensor):
+        return batch.to(device, non_blocking=True)
+    return tuple(part.to(device, non_blocking=True) for part in batch)
+
+
 class BatchStream:
-    """Endless batches of (images in [-1, 1] on ``device``, labels) from an image data set."""
+    """Endless batches from a data set, exactly resumable from one integer (the batches handed out).
+
+    By default a batch is (images in [-1, 1] on ``device``, labels) from an image data set; other families
+    pass their own ``collate`` (samples -> batch) and ``prepare`` (batch -> what ``train_step`` gets)."""
 
     def __init__(
         self,
@@ -66,6 +83,8 @@ class BatchStream:
         num_workers: int = 0,
         augment: Sequence[str] = (),
         world: World = World(),
+        collate: Callable[[Any], Any] = collate_images,
+        prepare: Callable[[Any, torch.device], Any] = prepare_images,
     ) -> None:
         self.dataset = dataset
         self.world = world
@@ -74,6 +93,8 @@ class BatchStream:
         self.device = device
         self.num_workers = num_workers
         self.augment = list(augment)
+        self.collate = collate
+        self.prepare = prepare
         self.position = 0
         self._batches: Iterator[Any] | None = None
 
@@ -84,7 +105,7 @@ class BatchStream:
             self.dataset,
             batch_sampler=sampler,
             num_workers=self.num_workers,
-            collate_fn=collate_images,
+            collate_fn=self.collate,
             pin_memory=self.device.type == "cuda",
             persistent_workers=False,
             # Its own generator: creating the iterator must not draw from the global RNG (exact resume).
@@ -92,16 +113,15 @@ class BatchStream:
         )
         return iter(loader)
 
-    def next(self) -> tuple[Tensor, Tensor]:
+    def next(self) -> Any:
         if self._batches is None:
             self._batches = self._loader()
-        images, labels = next(self._batches)
+        batch = self.prepare(next(self._batches), self.device)
         self.position += 1
-        images = images.to(self.device, non_blocking=True).float().div_(127.5).sub_(1.0)
-        labels = torch.as_tensor(labels).to(self.device, non_blocking=True)
         if self.augment:
-            images = augment_batch(images, self.augment)
-        return images, labels
+            images, labels = batch
+            batch = augment_batch(images, self.augment), labels
+        return batch
 
     def state_dict(self) -> dict[str, int]:
         return {"position": self.position}

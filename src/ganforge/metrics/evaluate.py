@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ganforge import __version__
 from ganforge.data import build_dataset
+from ganforge.data.base import uint8_to_unit
 from ganforge.errors import GanforgeError
 from ganforge.metrics.extractors import FeatureExtractor
 from ganforge.metrics.frechet import frechet_distance
@@ -25,6 +25,7 @@ from ganforge.metrics.inception_score import inception_score
 from ganforge.metrics.kid import kernel_inception_distance
 from ganforge.metrics.manifold import density_coverage, precision_recall
 from ganforge.registry import unknown_name_message
+from ganforge.version import __version__
 
 METRIC_DESCRIPTIONS = {
     "fid": "Frechet distance between Gaussian fits of real and fake features (lower is better)",
@@ -103,7 +104,7 @@ def reference_features(
         cached = torch.load(path, map_location="cpu", weights_only=True)
         return FeatureSet(cached["features"], cached.get("logits")), info
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(REFERENCE_SEED))[:count]
-    images = torch.stack([data[int(i)][0] for i in order]).float().div(127.5).sub(1)
+    images = uint8_to_unit(torch.stack([data[int(i)][0] for i in order]))
     features, logits = extractor.extract(images, device)
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,42 +175,3 @@ def evaluate_images(
         "ganforge": __version__,
     }
     return results
-
-
-def load_target_images(
-    target: str | Path, n: int, seed: int = 0, ema: bool = True, device: torch.device | str = "cpu"
-) -> tuple[Tensor, str, str | None]:
-    """Images to evaluate: ``n`` samples from a run folder's generator, or up to ``n`` images of a folder.
-
-    Returns (images in [-1, 1], a description of where they came from, the run's data set name or None).
-    """
-    from ganforge.runs import RunFolder, generate, load_generator, load_run_config
-
-    path = Path(target)
-    if not path.exists():
-        raise GanforgeError(f"evaluation target not found: {path} (give a run folder or a folder of images)")
-    if RunFolder(path).config.is_file():
-        config = load_run_config(path)
-        images = generate(load_generator(path, ema=ema, device=device), n, seed)
-        which = "EMA generator" if ema else "generator"
-        return images, f"{path} ({which}, seed {seed})", config.data.name
-    data = build_dataset(f"folder:{path}")
-    count = min(n, len(data))
-    images = torch.stack([data[i][0] for i in range(count)]).float().div(127.5).sub(1)
-    return images, f"folder {path} (first {count} images in sorted order)", None
-
-
-def format_report(results: dict[str, Any]) -> str:
-    """Metrics as aligned lines, then the protocol in words."""
-    lines = []
-    for key, value in results.items():
-        if key != "protocol":
-            shown = f"{value['mean']:.5g} +- {value['std']:.2g}" if isinstance(value, dict) else f"{value:.5g}"
-            lines.append(f"{key:<10} {shown}")
-    ext, real, fake = (results["protocol"][k] for k in ("extractor", "real", "fake"))
-    lines.append(
-        f"protocol: extractor {ext['name']} ({ext.get('feature_dim', '?')}-d features; "
-        f"resize: {ext.get('resize', '-')}); real: {real['dataset']} {real['split']} split, {real['n']} of "
-        f"{real['of']} images ({real['subset']}); fake: {fake['n']} images from {fake['source']}"
-    )
-    return "\n".join(lines)

@@ -18,16 +18,13 @@ from ganforge.nets.keras_dcgan import KerasDCGANConfig
 from ganforge.nets.layers import ArchSpec, check_image_shape, sizes_between
 from ganforge.nets.mlp import MLPConfig
 from ganforge.nets.resnet import ResNetConfig
-from ganforge.nets.translation import CycleGANConfig, Pix2PixConfig
 from ganforge.registry import Registry, unknown_name_message
 
 __all__ = [
     "MODEL_DESCRIPTIONS",
     "DCGANConfig",
     "KerasDCGANConfig",
-    "CycleGANConfig",
     "MLPConfig",
-    "Pix2PixConfig",
     "ModelConfig",
     "ResNetConfig",
     "build_networks",
@@ -36,7 +33,7 @@ __all__ = [
 ]
 
 ModelConfig = Annotated[
-    MLPConfig | DCGANConfig | ResNetConfig | KerasDCGANConfig | Pix2PixConfig | CycleGANConfig,
+    MLPConfig | DCGANConfig | ResNetConfig | KerasDCGANConfig,
     Field(discriminator="arch"),
 ]
 
@@ -44,22 +41,11 @@ ARCHS: Registry[ArchSpec] = Registry("model arch")
 for _module in (mlp, dcgan, resnet, keras_dcgan):
     ARCHS.add(_module.SPEC.config.model_fields["arch"].default, _module.SPEC)
 
-TRANSLATION_ARCHS: dict[str, type] = {"pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig}
-
 MODEL_DESCRIPTIONS: dict[str, str] = {name: ARCHS.get(name).description for name in ARCHS}
-MODEL_DESCRIPTIONS["pix2pix"] = "image-to-image, paired: U-Net G, PatchGAN D on (input, output), adversarial + L1"
-MODEL_DESCRIPTIONS["cyclegan"] = "image-to-image, unpaired: two ResNet Gs, two PatchGAN Ds, LSGAN + cycle + identity"
-
-
-def is_translation(cfg: object) -> bool:
-    """True for the image-to-image models (pix2pix, cyclegan), which have their own recipes."""
-    return getattr(cfg, "arch", None) in TRANSLATION_ARCHS
 
 
 def model_config_class(arch: str) -> type:
     """The config class of ``arch``; an unknown name raises GanforgeError listing the known ones."""
-    if arch in TRANSLATION_ARCHS:
-        return TRANSLATION_ARCHS[arch]
     if arch not in ARCHS:
         raise GanforgeError(unknown_name_message("model arch", arch, list(MODEL_DESCRIPTIONS)))
     return ARCHS.get(arch).config
@@ -75,8 +61,6 @@ def build_networks(cfg: ModelConfig, image_shape: tuple[int, int, int]) -> tuple
 
     Raises GanforgeError when the images are not square or ``cfg.arch`` cannot make their size.
     """
-    if is_translation(cfg):
-        raise GanforgeError(f"{cfg.arch} is an image-to-image model with no noise input; use `ganforge translate`")
     spec = ARCHS.get(cfg.arch)
     size = check_image_shape(cfg.arch, image_shape, spec.size_ok)
     return spec.build(cfg, (int(image_shape[0]), size, size))

@@ -21,10 +21,10 @@ from torch.nn.modules.dropout import _DropoutNd
 from torch.nn.utils import parametrize
 
 from ganforge.data.ada import AdaptiveAugment
+from ganforge.ema import EMA
 from ganforge.losses import AdversarialLoss, clip_weights, gradient_penalty, r1_penalty
 from ganforge.nets.layers import MinibatchStd
-from ganforge.training.distributed import World, local_slice, wrap
-from ganforge.training.ema import EMA
+from ganforge.parallel import World, local_slice, wrap
 
 Batch = tuple[Tensor, Tensor]
 

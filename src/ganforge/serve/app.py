@@ -1,64 +1,52 @@
 """The HTTP API and web page of ``ganforge serve``: FastAPI, loopback by default, no external resources.
 
-Endpoints (OpenAPI schema at ``/openapi.json``):
+Every family offers routes (``Family.routes``): ``POST /NAME`` with a JSON body (``{"model": NAME, ...}``,
+the rest validated by the route's request model) or a multipart upload (``file`` plus form fields). The
+server knows no family: it serves the routes of the runs it was given, and ``GET /models`` describes each
+model with its routes and their request schemas, from which the web page at ``/`` builds its forms.
 
-- ``GET /health``, ``GET /models``
-- ``POST /generate`` ``{"n": 16, "seed": 1, "class": 7, "model": "NAME"}`` -> ``image/png`` (a grid)
-- ``POST /interpolate`` ``{"seed_a": 1, "seed_b": 2, "steps": 8}`` (a strip) or ``{"t": 0.3}`` (one image)
-- ``POST /translate`` multipart ``file`` (+ ``model``, ``direction``) -> ``image/png`` at the input's size
-- ``GET /`` the web page
-
-Requests never name files: models are the runs given on the command line, by name. Limits on ``n``,
-steps, upload bytes and image pixels; bad input gets a 4xx JSON ``{"error": "..."}``.
+Also ``GET /health`` and ``GET /openapi.json``. Requests never name files: models are the runs given on
+the command line, by name. Bad input gets a 4xx JSON ``{"error": "..."}``.
 """
 
 
-import io
+import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field
-from torch import Tensor, nn
+from pydantic import ValidationError
 
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, TooLargeError
+from ganforge.families.base import Family, Route, Upload
 
-MAX_IMAGES = 64
-MAX_STEPS = 16
 MAX_UPLOAD_BYTES = 8 * 2**20
-MAX_PIXELS = 2048 * 2048
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/gif", "image/tiff")
+MAX_JSON_BYTES = 2**20
+NAME_LIMIT = 80  # characters of a user's value echoed in an error
 
 
 @dataclass
 class ServedModel:
-    """One run loaded for serving: a noise generator, or translators by direction."""
+    """One run loaded for serving: its family, the family's inference model, and a lock (one call at a time)."""
 
     name: str
-    kind: str  # "generator" or "translator"
+    family: Family
+    model: Any
     run: Path
-    generator: nn.Module | None = None
-    translators: dict[str, nn.Module] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def routes(self) -> dict[str, Route]:
+        return {route.name: route for route in self.family.routes()}
+
     def describe(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"name": self.name, "kind": self.kind}
-        if self.generator is not None:
-            info.update(image_shape=list(self.generator.image_shape), z_dim=self.generator.z_dim,
-                        num_classes=getattr(self.generator, "num_classes", 0))
-        else:
-            info["directions"] = list(self.translators)
-        return info
+        return {"name": self.name, "family": self.family.name, "description": self.family.description,
+                "routes": [route.describe() for route in self.family.routes()], **self.family.describe(self.model)}
 
 
-def load_served_models(runs: list[str | Path]) -> dict[str, ServedModel]:
+def load_served_models(runs: list[str | Path], checkpoint: str = "last") -> dict[str, ServedModel]:
     """Load every run (weights_only checkpoints); names are the folder names, made unique."""
-    from ganforge.apps.translate import load_translator
-    from ganforge.nets import is_translation
-    from ganforge.runs import load_generator, load_run_config
+    from ganforge.runs import load_run
 
     models: dict[str, ServedModel] = {}
     for run in runs:
@@ -66,36 +54,11 @@ def load_served_models(runs: list[str | Path]) -> dict[str, ServedModel]:
         name, k = run.name or "model", 2
         while name in models:
             name, k = f"{run.name}-{k}", k + 1
-        config = load_run_config(run)
-        if is_translation(config.model):
-            directions = ["AtoB", "BtoA"] if config.model.arch == "cyclegan" else ["AtoB"]
-            models[name] = ServedModel(name, "translator", run,
-                                       translators={d: load_translator(run, d) for d in directions})
-        else:
-            models[name] = ServedModel(name, "generator", run, generator=load_generator(run))
+        loaded = load_run(run, "cpu", True, checkpoint)
+        models[name] = ServedModel(name, loaded.family, loaded.model, run)
     if not models:
         raise GanforgeError("give at least one run folder to serve")
     return models
-
-
-class GenerateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    n: int = Field(16, ge=1, le=MAX_IMAGES, description=f"images, at most {MAX_IMAGES}")
-    seed: int = Field(0, ge=0, lt=2**31)
-    class_index: int | None = Field(None, alias="class", ge=0, description="class for conditional models")
-    model: str | None = Field(None, description="model name; optional when one model is served")
-
-
-class InterpolateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    seed_a: int = Field(0, ge=0, lt=2**31)
-    seed_b: int = Field(1, ge=0, lt=2**31)
-    steps: int = Field(8, ge=2, le=MAX_STEPS, description="images in the strip")
-    t: float | None = Field(None, ge=0, le=1, description="one image at this point instead of a strip")
-    class_index: int | None = Field(None, alias="class", ge=0)
-    model: str | None = None
 
 
 class ApiError(Exception):
@@ -105,84 +68,54 @@ class ApiError(Exception):
         self.message = message
 
 
-def png_bytes(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+def short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= NAME_LIMIT else text[:NAME_LIMIT] + "..."
 
 
-def pick(models: dict[str, ServedModel], name: str | None, kind: str) -> ServedModel:
+def pick(models: dict[str, ServedModel], name: object, route: str) -> ServedModel:
+    """The model a request names (or the only one offering ``route``)."""
+    offering = [m for m in models.values() if route in m.routes()]
     if name is None:
-        candidates = [m for m in models.values() if m.kind == kind]
-        if len(candidates) != 1:
-            raise ApiError(400, f"name the model: one of {', '.join(m.name for m in candidates) or '(none)'}")
-        return candidates[0]
-    if name not in models:
-        raise ApiError(404, f"unknown model '{name}'; loaded: {', '.join(models)}")
-    if models[name].kind != kind:
-        raise ApiError(400, f"model '{name}' is a {models[name].kind}, not a {kind}")
-    return models[name]
+        if len(offering) != 1:
+            raise ApiError(400, f"name the model: one of {', '.join(m.name for m in offering) or '(none)'}")
+        return offering[0]
+    if not isinstance(name, str) or name not in models:
+        raise ApiError(404, f"unknown model '{short(name)}'; loaded: {', '.join(models)}")
+    model = models[name]
+    if route not in model.routes():
+        raise ApiError(400, f"model '{name}' ({model.family.name}) has no /{route}; its routes: "
+                            f"{', '.join('/' + r for r in model.routes())}")
+    return model
 
 
-def noise_for(generator: nn.Module, seed: int) -> Tensor:
-    return torch.randn(1, generator.z_dim, generator=torch.Generator().manual_seed(seed))
-
-
-def labels_for(generator: nn.Module, n: int, class_index: int | None) -> Tensor | None:
-    from ganforge.runs import class_labels
+def call(served: ServedModel, route: Route, argument: Any) -> Any:
+    from fastapi.responses import Response
 
     try:
-        return class_labels(generator, n, class_index)
+        with served.lock:
+            reply = route.handler(served.model, argument)
+    except TooLargeError as exc:
+        raise ApiError(413, str(exc)) from None
     except GanforgeError as exc:
         raise ApiError(400, str(exc)) from None
+    return Response(reply.body, media_type=reply.media_type)
 
 
-def interpolate(model: ServedModel, request: InterpolateRequest) -> Tensor:
-    """Spherical interpolation between the noise of two seeds (a strip, or one point ``t``)."""
-    generator = model.generator
-    a, b = noise_for(generator, request.seed_a), noise_for(generator, request.seed_b)
-    ts = torch.tensor([request.t]) if request.t is not None else torch.linspace(0, 1, request.steps)
-    omega = torch.arccos((a / a.norm() * b / b.norm()).sum().clamp(-1, 1))
-    if omega.abs() < 1e-6:
-        z = a.repeat(len(ts), 1)
-    else:
-        z = (torch.sin((1 - ts) * omega)[:, None] * a + torch.sin(ts * omega)[:, None] * b) / torch.sin(omega)
-    labels = labels_for(generator, len(ts), request.class_index)
-    if labels is None and getattr(generator, "num_classes", 0):
-        labels = torch.zeros(len(ts), dtype=torch.int64)
-    device = next(generator.parameters()).device
-    with model.lock, torch.no_grad():
-        return generator(z.to(device), None if labels is None else labels.to(device)).float().cpu()
-
-
-def read_upload(data: bytes, content_type: str | None) -> Image.Image:
-    if content_type not in IMAGE_TYPES:
-        raise ApiError(415, f"upload an image ({', '.join(IMAGE_TYPES)}), not {content_type or 'unknown type'}")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ApiError(413, f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
-    if not data:
-        raise ApiError(400, "the upload is empty")
-    try:
-        image = Image.open(io.BytesIO(data))
-        if image.width * image.height > MAX_PIXELS:
-            raise ApiError(413, f"the image has more than {MAX_PIXELS} pixels; scale it down")
-        image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise ApiError(400, "the upload is not a readable image") from None
-    return image
+def validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", []))
+    return f"{where or 'request'}: {first.get('msg', 'invalid')}"
 
 
 def create_app(models: dict[str, ServedModel]) -> Any:
     """The FastAPI application serving ``models``."""
-    from fastapi import FastAPI, File, Form, Request, UploadFile
+    from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import HTMLResponse, JSONResponse, Response
+    from fastapi.responses import HTMLResponse, JSONResponse
 
-    from ganforge import __version__
-    from ganforge.apps.translate import image_to_input, translate_tensor
-    from ganforge.runs import generate
     from ganforge.serve.page import PAGE
-    from ganforge.viz import image_grid, to_pil, to_uint8
+    from ganforge.version import __version__
 
     app = FastAPI(title="ganforge", version=__version__, docs_url=None, redoc_url=None)  # no CDN assets
 
@@ -208,29 +141,64 @@ def create_app(models: dict[str, ServedModel]) -> Any:
     def list_models() -> list[dict[str, Any]]:
         return [m.describe() for m in models.values()]
 
-    @app.post("/generate", response_class=Response, responses={200: {"content": {"image/png": {}}}})
-    def generate_images(request: GenerateRequest) -> Response:
-        model = pick(models, request.model, "generator")
-        labels_for(model.generator, 1, request.class_index)  # validates the class before the work
-        with model.lock:
-            images = generate(model.generator, request.n, request.seed, class_index=request.class_index)
-        return Response(png_bytes(image_grid(images)), media_type="image/png")
-
-    @app.post("/interpolate", response_class=Response, responses={200: {"content": {"image/png": {}}}})
-    def interpolate_images(request: InterpolateRequest) -> Response:
-        images = interpolate(pick(models, request.model, "generator"), request)
-        return Response(png_bytes(image_grid(images, nrow=len(images))), media_type="image/png")
-
-    @app.post("/translate", response_class=Response, responses={200: {"content": {"image/png": {}}}})
-    async def translate_image(file: UploadFile = File(...), model: str | None = Form(None),
-                              direction: str = Form("AtoB")) -> Response:
-        served = pick(models, model, "translator")
-        if direction not in served.translators:
-            raise ApiError(400, f"direction must be one of {', '.join(served.translators)}")
-        image = read_upload(await file.read(MAX_UPLOAD_BYTES + 1), file.content_type)
-        network = served.translators[direction]
-        with served.lock:
-            out = translate_tensor(network, image_to_input(image, network.in_channels))[0]
-        return Response(png_bytes(to_pil(to_uint8(out))), media_type="image/png")
-
+    routes: dict[str, Route] = {}
+    for served in models.values():
+        for route in served.family.routes():
+            routes.setdefault(route.name, route)
+    for name, route in routes.items():
+        if route.upload:
+            app.post(f"/{name}", summary=route.label or name)(upload_endpoint(models, name))
+        else:
+            app.post(f"/{name}", summary=route.label or name)(json_endpoint(models, name))
     return app
+
+
+def json_endpoint(models: dict[str, ServedModel], name: str) -> Any:
+    from fastapi import Request
+
+    async def endpoint(request: Request) -> Any:
+        raw = await request.body()
+        if len(raw) > MAX_JSON_BYTES:
+            raise ApiError(413, f"the request body is larger than {MAX_JSON_BYTES // 1024} KB")
+        try:
+            body = json.loads(raw or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(422, "the request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(422, "the request body must be a JSON object")
+        served = pick(models, body.pop("model", None), name)
+        route = served.routes()[name]
+        try:
+            argument = route.request.model_validate(body) if route.request is not None else body
+        except ValidationError as exc:
+            raise ApiError(422, validation_message(exc)) from None
+        return call(served, route, argument)
+
+    endpoint.__name__ = f"post_{name}"
+    return endpoint
+
+
+def upload_endpoint(models: dict[str, ServedModel], name: str) -> Any:
+    from fastapi import Request
+
+    async def endpoint(request: Request) -> Any:
+        try:
+            form = await request.form(max_part_size=MAX_UPLOAD_BYTES + 1)
+        except Exception as exc:  # malformed multipart, or a part over the limit
+            raise ApiError(400, f"cannot read the upload: {short(exc)}") from None
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        served = pick(models, fields.pop("model", None), name)
+        route = served.routes()[name]
+        file = form.get("file")
+        if file is None or isinstance(file, str):
+            raise ApiError(400, "upload a file in the form field 'file'")
+        data = await file.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise ApiError(413, f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+        if route.accepts and file.content_type not in route.accepts:
+            got = short(file.content_type or "unknown type")
+            raise ApiError(415, f"upload a file of type {', '.join(route.accepts)}, not {got}")
+        return call(served, route, Upload(data, file.content_type, fields))
+
+    endpoint.__name__ = f"post_{name}"
+    return endpoint

@@ -13,7 +13,6 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ganforge.metrics.evaluate import LOWER_IS_BETTER
 from ganforge.training.trainer import Callback, Trainer
 from ganforge.viz import plot_losses, save_grid
 
@@ -70,15 +69,16 @@ class MetricsLog(Callback):
             handle.write(json.dumps(record) + "\n")
 
 
-class SampleGrid(Callback):
-    """Every ``every`` steps and at the end: a grid of ``render()``'s images (from a fixed input, so that
-    grids are comparable)."""
+class Preview(Callback):
+    """Every ``every`` steps and at the end: ``write(stem)`` writes the family's preview files (e.g.
+    ``samples/step-0000500.png``, ``.gif``, ``.txt``; the suffixes are the family's) and returns their
+    paths; each is also copied to ``samples/latest.<suffix>``. Families render from a fixed input, so
+    previews are comparable across steps."""
 
-    def __init__(self, folder: Path, render: Callable[[], torch.Tensor], every: int, nrow: int | None = None) -> None:
+    def __init__(self, folder: Path, write: Callable[[Path], list[Path]], every: int) -> None:
         self.folder = folder
-        self.render = render
+        self.write_files = write
         self.every = every
-        self.nrow = nrow
 
     def on_step_end(self, trainer: Trainer) -> None:
         if trainer.step % self.every == 0:
@@ -89,8 +89,16 @@ class SampleGrid(Callback):
             self.write(trainer.step)
 
     def write(self, step: int) -> None:
-        path = save_grid(self.render(), self.folder / f"step-{step:07d}.png", self.nrow)
-        shutil.copyfile(path, self.folder / "latest.png")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for path in self.write_files(self.folder / f"step-{step:07d}"):
+            shutil.copyfile(path, self.folder / f"latest{path.suffix}")
+
+
+class SampleGrid(Preview):
+    """The image preview: a grid PNG of ``render()``'s images."""
+
+    def __init__(self, folder: Path, render: Callable[[], torch.Tensor], every: int, nrow: int | None = None) -> None:
+        super().__init__(folder, lambda stem: [save_grid(render(), stem.with_suffix(".png"), nrow)], every)
 
 
 @torch.no_grad()
@@ -128,7 +136,8 @@ class Evaluation(Callback):
     """
 
     def __init__(self, network: nn.Module, evaluate: Callable[[nn.Module], dict[str, float]], every: int,
-                 best_key: str | None, best_path: Path, metrics_log: MetricsLog | None, writer: bool = True) -> None:
+                 best_key: str | None, best_path: Path, metrics_log: MetricsLog | None, writer: bool = True,
+                 lower_is_better: bool = True) -> None:
         self.writer = writer  # distributed training: every process evaluates, only rank 0 logs and saves
         self.network = network
         self.evaluate = evaluate
@@ -136,6 +145,7 @@ class Evaluation(Callback):
         self.best_key = best_key
         self.best_path = best_path
         self.metrics_log = metrics_log
+        self.lower_is_better = lower_is_better  # the direction of ``best_key``, passed in by the caller
         self.best: float | None = None
 
     def on_train_start(self, trainer: Trainer) -> None:
@@ -144,7 +154,7 @@ class Evaluation(Callback):
         self.best = min(seen, key=self._rank) if seen else None
 
     def _rank(self, value: float) -> float:
-        return value if LOWER_IS_BETTER.get(self.best_key or "", True) else -value
+        return value if self.lower_is_better else -value
 
     def on_step_end(self, trainer: Trainer) -> None:
         if trainer.step % self.every:

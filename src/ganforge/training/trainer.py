@@ -18,11 +18,11 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from ganforge import __version__
 from ganforge.data.stream import BatchStream
 from ganforge.errors import GanforgeError
+from ganforge.parallel import World, barrier
 from ganforge.training.checkpoint import capture_rng_state, restore_rng_state, save_checkpoint
-from ganforge.training.distributed import World, barrier
+from ganforge.version import __version__
 
 CHECKPOINT_FORMAT = 1
 

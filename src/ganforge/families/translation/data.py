@@ -25,9 +25,10 @@ import torch
 from PIL import Image
 from torchvision.transforms.v2 import functional as TF
 
-from ganforge.data.base import TensorImageDataset, fit_images
+from ganforge.data.base import TensorImageDataset, check_size_channels, fit_images
 from ganforge.data.folder import existing_folder, image_files, load_folder, warn_skipped
 from ganforge.errors import GanforgeError
+from ganforge.registry import unknown_name_message
 
 PAIR_PREFIXES = ("paired:", "colorize:", "unpaired:")
 PHOTO_SHORT_SIDE = 256
@@ -217,8 +218,29 @@ def build_digit_styles(size: int | None, channels: int | None, root: object = No
     return unpaired("digit-styles", a, b, small.labels)
 
 
-def build_pair_dataset(name: str, size: int | None, channels: int | None) -> PairDataset:
-    """``paired:``, ``colorize:`` or ``unpaired:`` data by name."""
+PAIR_DATA_DESCRIPTIONS = {
+    "colorize-photos": "pairs (gray, color) of 4,000 random crops from 8 photos bundled with scikit-image/-learn "
+                       "(offline; pix2pix)",
+    "digit-styles": "unpaired: scikit-learn 8x8 digits scaled to 28x28 (A) and the embedded MNIST digits (B) "
+                    "(offline; CycleGAN)",
+    "paired:PATH": "pix2pix pairs: PATH/A and PATH/B with matching names, or side-by-side A|B images",
+    "colorize:PATH": "pix2pix colorization pairs (gray, color) from random crops of any color photos",
+    "unpaired:PATH_A,PATH_B": "CycleGAN: two folders of images with no correspondence",
+}
+
+
+def build_pair_dataset(name: str, size: int | None = None, channels: int | None = None) -> PairDataset:
+    """A pair data set by name: colorize-photos, digit-styles, or ``paired:``, ``colorize:``, ``unpaired:``."""
+    check_size_channels(size, channels)
+    if name == "colorize-photos":
+        return build_colorize_photos(size, channels)
+    if name == "digit-styles":
+        return build_digit_styles(size, channels)
+    if not name.startswith(PAIR_PREFIXES):
+        raise GanforgeError(
+            unknown_name_message("translation data set", name, list(PAIR_DATA_DESCRIPTIONS))
+            + " Translation needs paired or two-domain data."
+        )
     prefix, path = name.split(":", 1)
     if prefix == "paired":
         return build_paired_folder(name, path, size, channels)

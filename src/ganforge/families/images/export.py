@@ -19,8 +19,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganforge import __version__
 from ganforge.errors import GanforgeError
+from ganforge.families.images.model import ImageModel
+from ganforge.nets import build_networks
+from ganforge.version import __version__
 
 FORMATS = ("safetensors", "onnx", "torchscript")
 CHECK_BATCH = 4
@@ -30,24 +32,21 @@ def metadata_path(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def export_generator(run_dir: str | Path, fmt: str, out: str | Path, ema: bool = True) -> dict[str, Any]:
-    """Write the run's generator (EMA by default) in ``fmt``; returns a summary (path, and ONNX parity)."""
-    from ganforge.runs import load_generator, load_run_config
-
+def export_generator(model: ImageModel, fmt: str, out: str | Path) -> dict[str, Any]:
+    """Write a loaded image model's generator in ``fmt``; returns a summary (path, and ONNX parity)."""
     if fmt not in FORMATS:
         raise GanforgeError(f"unknown export format '{fmt}': use one of {', '.join(FORMATS)}")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    generator = load_generator(run_dir, ema=ema)
-    config = load_run_config(run_dir)
+    generator = model.generator
     summary: dict[str, Any] = {"format": fmt, "path": str(out)}
     if fmt == "safetensors":
         from safetensors.torch import save_file
 
         save_file({k: v.contiguous() for k, v in generator.state_dict().items()}, str(out))
-        meta = {"ganforge": __version__, "kind": "generator", "model": config.model.model_dump(mode="json"),
-                "image_shape": list(generator.image_shape), "source_run": str(Path(run_dir).resolve()),
-                "generator": "ema" if ema else "raw", "data": config.data.name}
+        meta = {"ganforge": __version__, "kind": "generator", "model": model.model_config.model_dump(mode="json"),
+                "image_shape": list(generator.image_shape), "source_run": str(model.source.resolve()),
+                "generator": "ema" if model.ema else "raw", "data": model.data_name}
         metadata_path(out).write_text(json.dumps(meta, indent=2) + "\n")
         summary["config"] = str(metadata_path(out))
     elif fmt == "torchscript":
@@ -94,15 +93,14 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     """
     from safetensors.torch import load_file
 
-    from ganforge.config import validate
-    from ganforge.nets import build_networks
+    from ganforge.families.images.config import ImagesConfig
 
     path = Path(path)
     meta_file = metadata_path(path)
     if not path.is_file() or not meta_file.is_file():
         raise GanforgeError(f"need {path} and {meta_file} (written by `ganforge export RUN --format safetensors`)")
     meta = json.loads(meta_file.read_text())
-    model = validate({"model": meta["model"]}).model
+    model = ImagesConfig.model_validate({"model": meta["model"]}).model
     generator, _ = build_networks(model, tuple(meta["image_shape"]))
     generator.load_state_dict(load_file(str(path), device=str(device)))
     generator.z_dim = model.z_dim

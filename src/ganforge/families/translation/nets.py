@@ -7,43 +7,11 @@ and crops back (``required_multiple``).
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
-from pydantic import Field
 from torch import Tensor, nn
 
+from ganforge.families.translation.config import TranslationFields
 from ganforge.nets.layers import dcgan_init, leaky_relu
-from ganforge.schema import StrictModel
-
-GeneratorKind = Literal["unet", "resnet"]
-
-
-class TranslationFields(StrictModel):
-    """Fields shared by pix2pix and CycleGAN."""
-
-    generator: GeneratorKind = Field("unet", description="unet (pix2pix) or resnet (CycleGAN)")
-    g_width: int = Field(32, gt=0, description="channels of the first G layer (64 in the papers)")
-    d_width: int = Field(32, gt=0, description="channels of the first D layer (64 in the papers)")
-    unet_depth: int = Field(5, ge=2, le=8, description="down-sampling steps of the U-Net (8 for 256x256)")
-    resnet_blocks: int = Field(6, ge=1, description="residual blocks of the ResNet generator (9 for 256x256)")
-    d_layers: int = Field(2, ge=1, le=5, description="stride-2 layers of the PatchGAN (3: 70x70 patches)")
-    a_channels: int = Field(0, ge=0, description="input channels; 0: taken from the data")
-    b_channels: int = Field(0, ge=0, description="output channels; 0: taken from the data")
-
-
-class Pix2PixConfig(TranslationFields):
-    """pix2pix (Isola et al. 2017): U-Net G, PatchGAN D conditioned on the input, adversarial + L1."""
-
-    arch: Literal["pix2pix"] = "pix2pix"
-
-
-class CycleGANConfig(TranslationFields):
-    """CycleGAN (Zhu et al. 2017): two generators, two PatchGAN Ds, LSGAN + cycle + identity losses."""
-
-    arch: Literal["cyclegan"] = "cyclegan"
-    generator: GeneratorKind = Field("resnet", description="resnet (CycleGAN) or unet")
-    pool_size: int = Field(50, ge=0, description="history of generated images shown to D; 0: none")
 
 
 class UNetBlock(nn.Module):

@@ -17,9 +17,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ganforge import __version__
 from ganforge.errors import GanforgeError
-from ganforge.runs import generate, load_generator, load_run_config
+from ganforge.families.images.api import load_image_model
+from ganforge.families.images.generate import generate
+from ganforge.version import __version__
 from ganforge.viz import save_images
 
 
@@ -41,7 +42,8 @@ def export_synthetic_dataset(
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise GanforgeError(f"{out} is not empty; choose a new --out folder (nothing is overwritten)")
-    generator = load_generator(run_dir, ema, device)
+    model = load_image_model(run_dir, ema, device)
+    generator = model.generator
     num_classes = getattr(generator, "num_classes", 0)
     if not num_classes:
         raise GanforgeError(
@@ -56,7 +58,6 @@ def export_synthetic_dataset(
         images = generate(generator, per_class, seed + index, class_index=index)
         save_images(images, out / name, prefix=name)
         counts[name] = per_class
-    config = load_run_config(run_dir)
     manifest = {
         "source_run": str(Path(run_dir).resolve()),
         "generator": "ema" if ema else "raw",
@@ -66,7 +67,7 @@ def export_synthetic_dataset(
         "counts": counts,
         "total": per_class * num_classes,
         "image_shape": list(generator.image_shape),
-        "data": config.data.name,
+        "data": model.data_name,
         "ganforge": __version__,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -14,8 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganforge.data.pairs import split_pair
+from ganforge.families.translation.data import split_pair
 from ganforge.losses import AdversarialLoss
+from ganforge.optimizers import adam
 
 Batch = tuple[Tensor, Tensor]
 
@@ -30,13 +31,6 @@ def linear_decay(total_steps: int, decay_start: float) -> Any:
         return max(0.0, 1.0 - (step - start) / max(1, total_steps - start))
 
     return factor
-
-
-def adam(params: Any, lr: float, betas: tuple[float, float], device: torch.device) -> torch.optim.Adam:
-    """Adam as every recipe builds it: one fused kernel per parameter on the CPU and CUDA, multi-tensor
-    (foreach) elsewhere."""
-    fused = device.type in ("cpu", "cuda")
-    return torch.optim.Adam(params, lr=lr, betas=betas, foreach=not fused, fused=fused or None)
 
 
 def backward_step(optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
