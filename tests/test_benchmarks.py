@@ -27,3 +27,9 @@ def test_speed_benchmark_quick_mode_prints_the_table():
 def test_augmentation_benchmark_quick_mode_prints_the_table(tmp_path):
     out = run_script("benchmarks/augmentation.py", "--quick", "--json", str(tmp_path / "r.json"))
     assert "| 10 |" in out and (tmp_path / "r.json").is_file()
+
+
+def test_toy2d_benchmark_quick_mode_prints_the_table():
+    out = run_script("benchmarks/toy2d.py", "--quick")
+    rows = [line for line in out.splitlines() if line.startswith("| | ")]
+    assert len(rows) == 4 and " / 25 " in rows[0]  # pack 1 and 2: one seed and its mean each

@@ -99,8 +99,7 @@ def test_native_shapes_and_descriptions():
     assert native_shape("digits8") == (1, 8, 8)
     assert native_shape("cifar10") == (3, 32, 32)
     assert native_shape("celeba") == (3, 64, 64)
-    assert set(DATASET_DESCRIPTIONS) == {*DATASETS.names(), "folder:PATH", "paired:PATH", "colorize:PATH",
-                                         "unpaired:PATH_A,PATH_B"}
+    assert set(DATASET_DESCRIPTIONS) == {*DATASETS.names(), "folder:PATH"}
     assert {"digits", "digits8", "mnist", "fashion-mnist", "cifar10", "celeba"} <= set(DATASETS.names())
 
 

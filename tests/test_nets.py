@@ -186,9 +186,9 @@ def test_config_constraints(cls: type, bad: dict) -> None:
 def test_model_config_class_and_descriptions() -> None:
     assert model_config_class("dcgan") is DCGANConfig
     assert model_config_class("keras-dcgan") is KerasDCGANConfig
-    assert list(MODEL_DESCRIPTIONS) == ["mlp", "dcgan", "resnet", "keras-dcgan", "pix2pix", "cyclegan"]
+    assert list(MODEL_DESCRIPTIONS) == ["mlp", "dcgan", "resnet", "keras-dcgan"]
     assert all(text and "\n" not in text for text in MODEL_DESCRIPTIONS.values())
-    with pytest.raises(GanforgeError, match="Known: mlp, dcgan, resnet, keras-dcgan, pix2pix, cyclegan"):
+    with pytest.raises(GanforgeError, match="Known: mlp, dcgan, resnet, keras-dcgan"):
         model_config_class("dcgna")
     with pytest.raises(GanforgeError):
         supported_sizes("nope")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import math
 
 import pytest
 import torch
@@ -13,6 +15,7 @@ from ganforge.families.base import EvalRequest, SampleRequest
 from ganforge.families.toy2d.data import MODE_STD, build_points, grid_centres, mixture_points, ring_centres
 from ganforge.families.toy2d.metrics import mode_statistics
 from ganforge.families.toy2d.nets import PackedDiscriminator
+from ganforge.run_folder import RunFolder
 from ganforge.runs import load_run, sample
 from ganforge.training.checkpoint import load_checkpoint
 
@@ -54,6 +57,12 @@ def test_packing_judges_k_samples_per_logit():
         train(load_config("toy-grid", overrides=[*TINY, "model.pack=3"]), progress=False)
 
 
+def test_a_packed_run_trains_with_finite_losses(tmp_path):
+    run = train(load_config("toy-grid", overrides=[*TINY, "model.pack=4"]), out=tmp_path / "packed", progress=False)
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert records and all(math.isfinite(r["d_loss"]) and math.isfinite(r["g_loss"]) for r in records)
+
+
 @pytest.fixture(scope="module")
 def ring_run(tmp_path_factory):
     return train(load_config("toy-ring", overrides=TINY), out=tmp_path_factory.mktemp("toy") / "ring", progress=False)
@@ -77,7 +86,7 @@ def test_a_short_run_writes_a_scatter_preview_and_samples_points(ring_run, tmp_p
 
 def test_eval_reports_modes_with_reference_rows_and_protocol(ring_run):
     loaded = load_run(ring_run)
-    results = loaded.family.evaluate(None, loaded.model, EvalRequest(n=500))
+    results = loaded.family.evaluate(RunFolder(ring_run), loaded.model, EvalRequest(n=500))
     assert results["reference_real"]["modes_covered"] == 8
     assert results["reference_one_gaussian"]["high_quality"] < 0.05
     assert results["protocol"]["samples"] == 500 and "3 std" in results["protocol"]["high_quality"]

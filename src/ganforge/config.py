@@ -101,7 +101,12 @@ class RunConfig(StrictModel):
     def with_section(self, name: str, **changes: Any) -> RunConfig:
         """A copy with ``changes`` in section ``name`` (e.g. ``with_section("train", steps=10)``), validated."""
         section = getattr(self, name)
-        updated = type(section).model_validate({**section.model_dump(), **changes})
+        try:
+            updated = type(section).model_validate({**section.model_dump(), **changes})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join([name, *(str(p) for p in first["loc"])])
+            raise GanforgeError(f"{key}: {first['msg']} (got {first.get('input')!r})") from None
         return self.model_copy(update={name: updated})
 
 

@@ -63,7 +63,9 @@ class DiscriminatorPair(nn.Module):
             return self.discriminator(real, real_labels, **extra), self.discriminator(fake, fake_labels, **extra)
         labels = None if real_labels is None else torch.cat([real_labels, fake_labels])
         out = self.discriminator(torch.cat([real, fake]), labels, **extra)
-        n = real.shape[0]
+        logits = out[0] if with_classes else out
+        # the real share of the outputs: one per sample, or one per group of samples (a packed D)
+        n = logits.shape[0] * real.shape[0] // (real.shape[0] + fake.shape[0])
         if with_classes:
             logits, classes = out
             return (logits[:n], classes[:n]), (logits[n:], classes[n:])
