@@ -30,7 +30,7 @@ def client(tmp_path_factory, tiny_config):
                                                  "model.d_width=4", "model.resnet_blocks=1", "train.steps=2",
                                                  "train.device=cpu"]), out=root / "cycle", progress=False),
     ]
-    return TestClient(create_app(load_served_models(runs)))
+    return TestClient(create_app(load_served_models(runs)), base_url="http://127.0.0.1")
 
 
 def png(response) -> Image.Image:

@@ -132,3 +132,19 @@ def test_every_registered_family_describes_itself():
         family = get_family(name)
         assert family.name == name and family.description and family.output_suffixes
         assert family.config_class.model_fields["family"].default == name
+
+
+def test_serve_answers_a_scatter_png_and_the_page_lists_the_route(ring_run):
+    pytest.importorskip("fastapi", reason="the serve extra is not installed")
+    from fastapi.testclient import TestClient
+
+    from ganforge.serve.app import create_app, load_served_models
+
+    client = TestClient(create_app(load_served_models([ring_run])), base_url="http://127.0.0.1")
+    response = client.post("/generate", json={"n": 300, "seed": 1})
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    assert response.content[:4] == b"\x89PNG"
+    model = client.get("/models").json()[0]
+    assert model["family"] == "toy2d" and model["modes"] == 8 and model["routes"][0]["name"] == "generate"
+    bad = client.post("/generate", json={"n": 10**6})
+    assert bad.status_code == 422 and "n" in bad.json()["error"]

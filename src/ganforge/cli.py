@@ -15,9 +15,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click messages: a bad option is 3 short lines, not a framed box
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+SEED_MAX = 2**63 - 1  # torch seeds are 64-bit
 StepsOption = Annotated[int | None, typer.Option("--steps", help="Total generator steps.", min=1)]
 
 
@@ -29,7 +31,8 @@ def train(
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override KEY=VALUE, e.g. optim.g_lr=1e-4.")] = None,
     steps: StepsOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Run folder (default runs/PRESET-TIME).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed: same seed, same run.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed: same seed, same run.", min=0,
+                                             max=SEED_MAX)] = None,
     device: Annotated[str | None, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     nproc: Annotated[int, typer.Option("--nproc", help="Processes (DDP): launches torchrun with K processes.",
@@ -77,7 +80,7 @@ def sample(
     n: Annotated[int, typer.Option("--n", help="Number of samples.", min=1, max=100_000)] = 64,
     out: Annotated[Path, typer.Option("--out", help="Output file by its suffix (.png, .csv, .mid, .wav, .txt, "
                                       ".gif, .mp4, ...; see the run's family), or a folder.")] = Path("samples.png"),
-    seed: Annotated[int, typer.Option("--seed", help="Noise seed: same seed, same samples.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Noise seed: same seed, same samples.", min=0, max=SEED_MAX)] = 0,
     no_ema: NoEmaOption = False,
     class_index: Annotated[
         int | None, typer.Option("--class", help="Class to draw (conditional runs); default: all classes in turn.")
@@ -169,7 +172,7 @@ def augment(
     run_dir: Annotated[Path, typer.Argument(help="A conditional run folder.")],
     per_class: Annotated[int, typer.Option("--per-class", help="Images per class.", min=1, max=100_000)] = 500,
     out: Annotated[Path, typer.Option("--out", help="New folder for the data set.")] = Path("synthetic"),
-    seed: Annotated[int, typer.Option("--seed", help="Noise seed: same seed, same images.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Noise seed: same seed, same images.", min=0, max=SEED_MAX)] = 0,
     no_ema: NoEmaOption = False,
     device: DeviceOption = "cpu",
 ) -> None:
@@ -214,8 +217,12 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
     checkpoint: CheckpointOption = "last",
+    allow_host: Annotated[list[str] | None, typer.Option("--allow-host", help="Also answer requests for this "
+                                                          "Host name (loopback names always).")] = None,
 ) -> None:
     """Serve runs over HTTP: each family's routes (OpenAPI at /openapi.json) and a web page at /."""
+    import socket
+
     try:
         import uvicorn
 
@@ -223,8 +230,14 @@ def serve(
     except ImportError:
         raise GanforgeError("serving needs FastAPI and uvicorn: pip install 'ganforge[serve]'") from None
     models = load_served_models(runs, checkpoint)
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise GanforgeError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port") from None
+    hosts = [*(allow_host or []), host]
     typer.echo(f"serving {', '.join(models)} on http://{host}:{port}/  (Ctrl-C stops)")
-    uvicorn.run(create_app(models), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(models, hosts), host=host, port=port, log_level="warning", timeout_keep_alive=5)
 
 
 @app.command("eval")
@@ -236,7 +249,7 @@ def eval_(
     n: Annotated[int | None, typer.Option("--n", help="Generated samples (default: the family's).", min=2)] = None,
     extractor: Annotated[str, typer.Option("--extractor", help="Images: digits, inception, or auto.")] = "auto",
     weights: Annotated[str | None, typer.Option("--weights", help="Weights file for the extractor.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Noise seed for the generated samples.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Noise seed for the generated samples.", min=0, max=SEED_MAX)] = 0,
     no_ema: NoEmaOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: metrics and protocol.")] = False,
     checkpoint: CheckpointOption = "last",
@@ -321,13 +334,34 @@ def _done(run_dir: Path) -> None:
 
 
 def main() -> None:
-    """Entry point: user errors print one line and exit 2, never a traceback."""
+    """Entry point: user errors (bad input, files that cannot be written) print one line and exit 2, never a
+    traceback (a bad option prints click's usage line, its hint and the error); an interrupted run exits 130."""
     try:
         app()
     except GanforgeError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(130 if type(exc).__name__ == "TrainingInterrupted" else 2)
+    except OSError as exc:
+        typer.echo(f"error: {describe_os_error(exc)}", err=True)
+        sys.exit(2)
     except SystemExit as exc:
         if exc.code == 130:  # typer turns KeyboardInterrupt into a silent exit 130
             typer.echo("interrupted", err=True)
         raise
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An operating-system error as one line: the path, the cause, and what to do."""
+    import errno
+
+    path = exc.filename or "a file"
+    cause = exc.strerror or str(exc)
+    fixes = {
+        errno.ENOSPC: "free some disk space or choose --out on another disk",
+        errno.EACCES: "choose a folder you can write to",
+        errno.EROFS: "the disk is read-only: choose --out on a writable one",
+        errno.ENOTDIR: "a part of the path is a file, not a folder: choose another --out",
+        errno.EEXIST: "it exists already: choose another --out",
+        errno.ENOENT: "check that the path exists",
+    }
+    return f"{path}: {cause}; {fixes.get(exc.errno, 'check the path and the disk')}"

@@ -271,7 +271,9 @@ def load_yaml_file(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise GanforgeError(f"config file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise GanforgeError(f"config file {path} is not UTF-8 text (byte {exc.start}): give a YAML file") from None
     except yaml.YAMLError as exc:
         raise GanforgeError(f"config file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if data is None:

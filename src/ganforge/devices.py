@@ -20,6 +20,10 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
         raise GanforgeError(f"unknown device '{name}': use auto, cpu, cuda or cuda:N") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise GanforgeError(f"device '{name}' asked for, but this machine has no CUDA GPU: use --device cpu")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise GanforgeError(f"device '{name}' asked for, but this machine has no Apple GPU (MPS): use --device cpu")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise GanforgeError(f"device '{name}' cannot train or sample: use auto, cpu, cuda or cuda:N")
     return device
 
 

@@ -7,7 +7,9 @@ training state), ``samples/`` (the family's preview), ``metrics.jsonl`` and ``lo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,14 +62,17 @@ def resume(run_dir: str | Path, steps: int | None = None, progress: bool = True,
     run = RunFolder(Path(run_dir)).checked()
     config = load_run_config(run.root)
     state = load_checkpoint(run.checkpoint, map_location=resolve_device(config.train.device))
+    done = checkpoint_step(run.checkpoint, state)
     total = steps if steps is not None else config.train.steps
-    if total < state["step"]:
-        raise GanforgeError(f"{run.root} is already at step {state['step']}; ask for --steps above that")
+    if total < done:
+        raise GanforgeError(f"{run.root} is already at step {done}; ask for --steps above that")
     config = config.with_section("train", steps=total)
     trainer, config = build_trainer(config, run, progress, callbacks)
+    with unusable_checkpoint(run.checkpoint, family_of(config)):
+        trainer.load_state_dict(state)
+    warn_if_setup_differs(state)
     if current_world().is_main:
         run.config.write_text(config.to_yaml())
-    trainer.load_state_dict(state)
     trainer.fit(total)
     return run.root
 
@@ -98,10 +103,27 @@ def build_trainer(config: RunConfig, run: RunFolder, progress: bool = False,
     if metrics is not None:  # only rank 0 writes files
         own = [ProgressBar(progress), metrics, LossPlot(run.loss_plot, metrics, config.train.sample_every)]
     own += family.callbacks(context)
-    extra = {"config": config.model_dump(mode="json"), **family.checkpoint_info(config, data)}
+    extra = {"config": config.model_dump(mode="json"), "threads": torch.get_num_threads(), "device": str(device),
+             **family.checkpoint_info(config, data)}
     trainer = Trainer(recipe, stream, run.checkpoint, extra, [*own, *callbacks],
                       config.train.log_every, config.train.checkpoint_every, world)
     return trainer, config
+
+
+def warn_if_setup_differs(state: dict[str, Any]) -> None:
+    """Exact resume holds for the same device and intra-op thread count (they change the order of float sums);
+    say so when a resume differs from the saved run."""
+    saved = {"threads": state.get("threads"), "device": state.get("device")}
+    now = {"threads": torch.get_num_threads(), "device": str(resolve_device(current_device_name(state)))}
+    changed = [f"{k} {saved[k]} -> {now[k]}" for k in saved if saved[k] is not None and str(saved[k]) != str(now[k])]
+    if changed and current_world().is_main:
+        print(f"warning: resuming with another setup ({', '.join(changed)}): training continues correctly, but "
+              "not bit-identically to an uninterrupted run", file=sys.stderr)
+
+
+def current_device_name(state: dict[str, Any]) -> str:
+    config = state.get("config") or {}
+    return str((config.get("train") or {}).get("device", "auto"))
 
 
 def load_run_config(run_dir: str | Path) -> RunConfig:
@@ -130,8 +152,30 @@ def load_run(run_dir: str | Path, device: str | torch.device = "cpu", ema: bool 
     path = run.checkpoint_file(checkpoint)
     device = resolve_device(device)
     state = load_checkpoint(path, map_location=device)
-    model = family.load(run, config, state, device, ema)
-    return LoadedRun(run.root, family, config, model, path, int(state.get("step", 0)))
+    step = checkpoint_step(path, state)
+    with unusable_checkpoint(path, family):
+        model = family.load(run, config, state, device, ema)
+    return LoadedRun(run.root, family, config, model, path, step)
+
+
+def checkpoint_step(path: Path, state: dict[str, Any]) -> int:
+    """The step a checkpoint was saved at; a one-line error when it is not a ganforge checkpoint."""
+    step = state.get("step")
+    if not isinstance(step, int) or "recipe" not in state:
+        raise GanforgeError(f"{path} is not a ganforge training checkpoint (no step or recipe state); "
+                            "it may be damaged or written by another program")
+    return step
+
+
+@contextmanager
+def unusable_checkpoint(path: Path, family: Family) -> Iterator[None]:
+    """Turn a checkpoint whose contents do not fit the run's networks into a one-line error."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise GanforgeError(f"{path} does not fit this {family.name} run's config ({detail}); it may be damaged "
+                            "or from another run") from None
 
 
 def sample(run_dir: str | Path, n: int = 64, seed: int = 0, ema: bool = True, device: str | torch.device = "cpu",

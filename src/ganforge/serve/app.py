@@ -12,6 +12,7 @@ the command line, by name. Bad input gets a 4xx JSON ``{"error": "..."}``.
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,9 @@ from ganforge.errors import GanforgeError, TooLargeError
 from ganforge.families.base import Family, Route, Upload
 
 MAX_UPLOAD_BYTES = 8 * 2**20
+UPLOAD_OVERHEAD = 64 * 2**10  # multipart boundaries and form fields around the file
 MAX_JSON_BYTES = 2**20
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 NAME_LIMIT = 80  # characters of a user's value echoed in an error
 
 
@@ -108,20 +111,29 @@ def validation_message(exc: ValidationError) -> str:
     return f"{where or 'request'}: {first.get('msg', 'invalid')}"
 
 
-def create_app(models: dict[str, ServedModel]) -> Any:
-    """The FastAPI application serving ``models``."""
+def create_app(models: dict[str, ServedModel], allowed_hosts: Sequence[str] = ()) -> Any:
+    """The FastAPI application serving ``models``, answering only requests whose Host header is a loopback
+    name or one of ``allowed_hosts`` (a web page elsewhere cannot read answers through DNS rebinding)."""
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
+    from starlette.exceptions import HTTPException
 
+    from ganforge.serve.limits import GuardMiddleware
     from ganforge.serve.page import PAGE
     from ganforge.version import __version__
 
     app = FastAPI(title="ganforge", version=__version__, docs_url=None, redoc_url=None)  # no CDN assets
+    app.add_middleware(GuardMiddleware, allowed_hosts=[*LOOPBACK_HOSTS, *allowed_hosts],
+                       max_body=MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:  # 404, 405, ...: the same format
+        return JSONResponse({"error": short(exc.detail)}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -129,15 +141,15 @@ def create_app(models: dict[str, ServedModel]) -> Any:
         where = ".".join(str(p) for p in first.get("loc", []) if p != "body")
         return JSONResponse({"error": f"{where or 'request'}: {first.get('msg', 'invalid')}"}, status_code=422)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
         return PAGE
 
-    @app.get("/health")
+    @app.api_route("/health", methods=["GET", "HEAD"])
     def health() -> dict[str, Any]:
         return {"status": "ok", "models": len(models)}
 
-    @app.get("/models")
+    @app.api_route("/models", methods=["GET", "HEAD"])
     def list_models() -> list[dict[str, Any]]:
         return [m.describe() for m in models.values()]
 
@@ -181,9 +193,13 @@ def json_endpoint(models: dict[str, ServedModel], name: str) -> Any:
 def upload_endpoint(models: dict[str, ServedModel], name: str) -> Any:
     from fastapi import Request
 
+    from ganforge.serve.limits import BodyTooLarge
+
     async def endpoint(request: Request) -> Any:
         try:
             form = await request.form(max_part_size=MAX_UPLOAD_BYTES + 1)
+        except BodyTooLarge:  # the guard answers 413
+            raise
         except Exception as exc:  # malformed multipart, or a part over the limit
             raise ApiError(400, f"cannot read the upload: {short(exc)}") from None
         fields = {k: v for k, v in form.items() if isinstance(v, str)}

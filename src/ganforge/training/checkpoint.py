@@ -17,11 +17,21 @@ def save_checkpoint(state: dict[str, Any], path: Path) -> None:
     """Write to a temporary file in the same folder, then rename: a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        torch.save(state, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            torch.save(state, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:  # a full disk, a read-only folder (torch reports some as RuntimeError)
+        tmp.unlink(missing_ok=True)
+        cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        kept = "the previous checkpoint is kept" if path.exists() else "no earlier checkpoint exists"
+        raise GanforgeError(f"cannot write checkpoint {path}: {cause}; {kept}. Free disk space or choose a "
+                            "writable --out") from None
+    except BaseException:  # Ctrl-C while writing: no partial file is left behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -29,9 +39,12 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     if not path.is_file():
         raise GanforgeError(f"checkpoint not found: {path}")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # a truncated or foreign file
         raise GanforgeError(f"cannot read checkpoint {path}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(state, dict):
+        raise GanforgeError(f"{path} is not a ganforge checkpoint (it holds a {type(state).__name__}, not a dict)")
+    return state
 
 
 def capture_rng_state() -> dict[str, Any]:

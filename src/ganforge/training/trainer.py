@@ -48,6 +48,13 @@ class NonFiniteLossError(GanforgeError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
 
 
+class DivergedError(GanforgeError):
+    """A loss grew past ``DIVERGED_LOSS``: the run exploded without becoming NaN; the last good checkpoint is kept."""
+
+
+DIVERGED_LOSS = 1e6  # |loss| of every GAN loss here stays far below this in a healthy run (bce ~1, wgan ~1e2)
+
+
 class TrainingInterrupted(GanforgeError):
     """Ctrl-C: a checkpoint was saved before stopping."""
 
@@ -123,8 +130,8 @@ class Trainer:
     def fit(self, total_steps: int) -> None:
         """Train until ``self.step == total_steps``.
 
-        Ctrl-C finishes the current step, saves a checkpoint and raises TrainingInterrupted; a second
-        Ctrl-C stops at once.
+        Ctrl-C (or SIGTERM, SIGHUP) finishes the current step, saves a checkpoint and raises
+        TrainingInterrupted; a second one stops at once.
         """
         self.total_steps = total_steps
         self._last_log_time = time.perf_counter()
@@ -136,8 +143,9 @@ class Trainer:
                 if self.saved_step != self.step:
                     self.save_checkpoint()
                 if interrupted():
+                    by = "" if interrupted() == "SIGINT" else f" by {interrupted()}"
                     raise TrainingInterrupted(
-                        f"interrupted at step {self.step}; checkpoint saved to {self.checkpoint_path}. "
+                        f"interrupted{by} at step {self.step}; checkpoint saved to {self.checkpoint_path}. "
                         f"Continue with: ganforge resume {self.checkpoint_path.parent.parent}"
                     )
         finally:
@@ -188,31 +196,52 @@ class Trainer:
         record: dict[str, float] = {"step": self.step}
         record.update({k: float(v) / self._count for k, v in self._sums.items()})
         record["images_per_sec"] = images / max(now - self._last_log_time, 1e-9)
+        self._check_not_diverged(record)
         self._sums, self._count = {}, 0
         self._last_log_time, self._last_log_step = now, self.step
         self.emit(record)
+
+    def _check_not_diverged(self, record: dict[str, float]) -> None:
+        exploded = {k: v for k, v in record.items() if k.endswith("loss") and abs(v) > DIVERGED_LOSS}
+        if not exploded:
+            return
+        shown = ", ".join(f"{k} {v:.3g}" for k, v in exploded.items())
+        kept = (f"the last good checkpoint (step {self.saved_step}) is kept" if self.saved_step >= 0
+                else "no checkpoint had been saved yet")
+        raise DivergedError(
+            f"training diverged by step {self.step}: {shown} (a healthy GAN's losses stay far below "
+            f"{DIVERGED_LOSS:.0e}); {kept}. The learning rates are too high: try the usual 2e-4 or lower "
+            "(--set optim.g_lr=2e-4 --set optim.d_lr=2e-4)"
+        )
 
     def _notify(self, call: Callable[[Callback], None]) -> None:
         for callback in self.callbacks:
             call(callback)
 
 
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl-C; schedulers, `docker stop` and `kill`; a closed terminal
+
+
 @contextmanager
-def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
-    """Turn the first SIGINT into a flag checked between steps, so the checkpoint is a clean step boundary."""
-    flag = threading.Event()
+def _deferred_interrupt() -> Iterator[Callable[[], str | None]]:
+    """Turn the first SIGINT, SIGTERM or SIGHUP into a flag checked between steps, so the checkpoint is a clean
+    step boundary; a second one stops at once. Yields a function giving the signal's name, or None."""
+    received: list[str] = []
     if threading.current_thread() is not threading.main_thread():
-        yield flag.is_set
+        yield lambda: None
         return
-    previous = signal.getsignal(signal.SIGINT)
+    signals = [getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)]
+    previous = {sig: signal.getsignal(sig) for sig in signals}
 
     def handle(signum: int, frame: Any) -> None:
-        if flag.is_set():
+        if received:
             raise KeyboardInterrupt
-        flag.set()
+        received.append(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGINT, handle)
+    for sig in signals:
+        signal.signal(sig, handle)
     try:
-        yield flag.is_set
+        yield lambda: received[0] if received else None
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

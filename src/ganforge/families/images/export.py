@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from ganforge.nets import build_networks
 from ganforge.version import __version__
 
 FORMATS = ("safetensors", "onnx", "torchscript")
+SUFFIXES = {"safetensors": (".safetensors",), "onnx": (".onnx",), "torchscript": (".pt", ".pth", ".ts")}
 CHECK_BATCH = 4
 
 
@@ -37,6 +39,9 @@ def export_generator(model: ImageModel, fmt: str, out: str | Path) -> dict[str, 
     if fmt not in FORMATS:
         raise GanforgeError(f"unknown export format '{fmt}': use one of {', '.join(FORMATS)}")
     out = Path(out)
+    if out.suffix.lower() not in SUFFIXES[fmt]:
+        raise GanforgeError(f"--out {out} does not end in {' or '.join(SUFFIXES[fmt])} as --format {fmt} files do "
+                            f"(the metadata goes beside it as .json); e.g. --out {out.with_suffix(SUFFIXES[fmt][0])}")
     out.parent.mkdir(parents=True, exist_ok=True)
     generator = model.generator
     summary: dict[str, Any] = {"format": fmt, "path": str(out)}
@@ -56,7 +61,16 @@ def export_generator(model: ImageModel, fmt: str, out: str | Path) -> dict[str, 
         traced.save(str(out))
     else:
         summary["max_abs_diff"] = export_onnx(generator, out)
+    for written in (out, metadata_path(out)) if fmt == "safetensors" else (out,):
+        with_user_permissions(written)
     return summary
+
+
+def with_user_permissions(path: Path) -> None:
+    """Give a written file the permissions of the user's umask (some writers create files 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
 
 
 def example_inputs(generator: nn.Module, batch: int = CHECK_BATCH) -> tuple[torch.Tensor, ...]:
@@ -99,9 +113,17 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     meta_file = metadata_path(path)
     if not path.is_file() or not meta_file.is_file():
         raise GanforgeError(f"need {path} and {meta_file} (written by `ganforge export RUN --format safetensors`)")
-    meta = json.loads(meta_file.read_text())
-    model = ImagesConfig.model_validate({"model": meta["model"]}).model
-    generator, _ = build_networks(model, tuple(meta["image_shape"]))
-    generator.load_state_dict(load_file(str(path), device=str(device)))
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        model = ImagesConfig.model_validate({"model": meta["model"]}).model
+        generator, _ = build_networks(model, tuple(meta["image_shape"]))
+    except (ValueError, KeyError, TypeError) as exc:  # JSON, pydantic and shape problems
+        raise GanforgeError(f"{meta_file} is not a ganforge export's metadata ({type(exc).__name__}); "
+                            "export again with `ganforge export RUN --format safetensors`") from None
+    try:
+        generator.load_state_dict(load_file(str(path), device=str(device)))
+    except Exception as exc:  # safetensors' own error type, or weights that do not fit the config
+        raise GanforgeError(f"{path} does not hold this generator's weights ({str(exc).splitlines()[0][:100]})"
+                            ) from None
     generator.z_dim = model.z_dim
     return generator.to(device).eval()
