@@ -54,9 +54,9 @@ def family_name_of(data: dict[str, Any]) -> str:
         return str(name)
     arch = (data.get("model") or {}).get("arch") if isinstance(data.get("model"), dict) else None
     if arch:
-        for family in all_families():
-            if arch in family.archs:
-                return family.name
+        for name in FAMILY_MODULES:  # in order, importing no more families than needed
+            if arch in get_family(name).archs:
+                return name
     return "images"
 
 
