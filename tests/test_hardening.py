@@ -213,3 +213,50 @@ def test_the_server_refuses_a_body_over_the_limit_while_reading(run, monkeypatch
     by_length = small.post("/generate", content=b"x" * 5000, headers={"content-type": "application/json"})
     assert by_length.status_code == 413
     assert json.loads(small.get("/health").text)["status"] == "ok"
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_says_nothing_else(run, monkeypatch, capsys):
+    pytest.importorskip("fastapi", reason="the serve extra is not installed")
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_main(monkeypatch, capsys, ["serve", str(run), "--port", str(port)])
+    assert_one_line_error(result, f"127.0.0.1:{port}", "another --port")
+    assert "serving" not in result.stdout
+
+
+def test_large_images_under_the_hard_limit_print_no_pil_warning(tmp_path, monkeypatch, recwarn):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 40x40 = 1,600 pixels: over the limit, under twice it
+    Image.new("L", (40, 40)).save(tmp_path / "a.png")
+    assert build_dataset(f"folder:{tmp_path}", size=8).images.shape == (1, 1, 8, 8)
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
+
+
+class Payload:
+    """Unpickling this runs code: it must never be unpickled."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_malicious_pickles_and_yaml_tags_are_refused_without_running_code(run, tmp_path):
+    import pickle
+
+    bad = tmp_path / "bad"
+    (bad / "checkpoints").mkdir(parents=True)
+    (bad / "config.yaml").write_text((run / "config.yaml").read_text())
+    marker = tmp_path / "pwned"
+    with open(bad / "checkpoints" / "last.pt", "wb") as handle:
+        pickle.dump({"step": 1, "recipe": Payload(str(marker))}, handle)
+    with pytest.raises(GanforgeError, match="cannot read checkpoint"):
+        load_checkpoint(bad / "checkpoints" / "last.pt")
+    (tmp_path / "evil.yaml").write_text(f"train: !!python/object/apply:builtins.open ['{marker}', 'w']\n")
+    with pytest.raises(GanforgeError, match="not valid YAML"):
+        ganforge.load_config("default", tmp_path / "evil.yaml")
+    assert not marker.exists()

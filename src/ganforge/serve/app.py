@@ -193,12 +193,12 @@ def json_endpoint(models: dict[str, ServedModel], name: str) -> Any:
 def upload_endpoint(models: dict[str, ServedModel], name: str) -> Any:
     from fastapi import Request
 
-    from ganforge.serve.limits import BodyTooLarge
+    from ganforge.serve.limits import BodyTimeout, BodyTooLarge
 
     async def endpoint(request: Request) -> Any:
         try:
             form = await request.form(max_part_size=MAX_UPLOAD_BYTES + 1)
-        except BodyTooLarge:  # the guard answers 413
+        except (BodyTooLarge, BodyTimeout):  # the guard answers 413 / 408
             raise
         except Exception as exc:  # malformed multipart, or a part over the limit
             raise ApiError(400, f"cannot read the upload: {short(exc)}") from None

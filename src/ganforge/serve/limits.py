@@ -3,6 +3,7 @@ body is read (a 1 GB upload is refused after the first megabytes, not after it w
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -10,13 +11,21 @@ from typing import Any
 Scope = dict[str, Any]
 
 
+BODY_TIMEOUT = 30.0  # seconds the server waits for the next piece of a request body
+
+
 class BodyTooLarge(Exception):
     pass
 
 
+class BodyTimeout(Exception):
+    pass
+
+
 class GuardMiddleware:
-    """Refuses, with a JSON ``{"error": ...}``, requests for another host (400) and bodies over ``max_body``
-    bytes (413: by Content-Length at once, or as soon as a chunked body passes the limit)."""
+    """Refuses, with a JSON ``{"error": ...}``, requests for another host (400), bodies over ``max_body``
+    bytes (413: by Content-Length at once, or as soon as a chunked body passes the limit) and bodies that
+    stall for ``BODY_TIMEOUT`` seconds (408)."""
 
     def __init__(self, app: Any, allowed_hosts: Sequence[str], max_body: int) -> None:
         self.app = app
@@ -44,7 +53,10 @@ class GuardMiddleware:
 
         async def counting_receive() -> dict[str, Any]:
             nonlocal seen
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), BODY_TIMEOUT)
+            except asyncio.TimeoutError:
+                raise BodyTimeout from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
@@ -61,6 +73,9 @@ class GuardMiddleware:
         except BodyTooLarge:
             if not started:
                 await answer(send, 413, f"the request is larger than {self.max_body // 2**20} MB")
+        except BodyTimeout:
+            if not started:
+                await answer(send, 408, f"the request body stalled for {BODY_TIMEOUT:g} s")
 
 
 def host_name(header: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,9 @@ def read_upload(upload: Upload) -> Image.Image:
     if not upload.data:
         raise GanforgeError("the upload is empty")
     try:
-        image = Image.open(io.BytesIO(upload.data))
+        with warnings.catch_warnings():  # the pixel count is checked below, without PIL's warning on stderr
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(upload.data))
         if image.width * image.height > MAX_UPLOAD_PIXELS:
             raise TooLargeError(f"the image has more than {MAX_UPLOAD_PIXELS} pixels; scale it down")
         image.load()
