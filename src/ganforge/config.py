@@ -55,13 +55,18 @@ class LossConfig(StrictModel):
     aux_weight: float = Field(1.0, ge=0, description="weight of the class cross-entropy (model.d_cond=acgan)")
 
 
-class OptimConfig(StrictModel):
-    """Adam for each network, and how many discriminator steps per generator step."""
+class AdamConfig(StrictModel):
+    """Adam for the generator(s) and the discriminator(s)."""
 
     g_lr: float = Field(2e-4, gt=0)
     d_lr: float = Field(2e-4, gt=0)
     g_betas: tuple[float, float] = (0.5, 0.999)
     d_betas: tuple[float, float] = (0.5, 0.999)
+
+
+class OptimConfig(AdamConfig):
+    """Adam for each network, and how many discriminator steps per generator step."""
+
     n_critic: int = Field(1, ge=1, description="discriminator steps per generator step")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ganforge.config import ImageDataConfig, RunConfig
+from ganforge.config import AdamConfig, ImageDataConfig, RunConfig
 from ganforge.schema import StrictModel
 
 GeneratorKind = Literal["unet", "resnet"]
@@ -56,13 +56,9 @@ class TranslationLossConfig(StrictModel):
     identity_weight: float = Field(0.5, ge=0, description="cyclegan: identity loss weight, relative to cycle_weight")
 
 
-class TranslationOptimConfig(StrictModel):
-    """Adam for the generator(s) and the discriminator(s)."""
+class TranslationOptimConfig(AdamConfig):
+    """Adam for the generators and discriminators, with CycleGAN's linear decay."""
 
-    g_lr: float = Field(2e-4, gt=0)
-    d_lr: float = Field(2e-4, gt=0)
-    g_betas: tuple[float, float] = (0.5, 0.999)
-    d_betas: tuple[float, float] = (0.5, 0.999)
     decay_start: float = Field(0.5, ge=0, le=1, description="cyclegan: fraction of the run after which the lr "
                                "decays linearly to 0")
 
