@@ -29,6 +29,7 @@ FAMILY_MODULES: dict[str, str] = {
     "images": "images",
     "translation": "translation",
     "toy2d": "toy2d",
+    "music": "music",
 }
 
 
