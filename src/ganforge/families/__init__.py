@@ -30,6 +30,7 @@ FAMILY_MODULES: dict[str, str] = {
     "translation": "translation",
     "toy2d": "toy2d",
     "music": "music",
+    "video": "video",
 }
 
 

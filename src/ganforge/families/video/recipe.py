@@ -1,0 +1,133 @@
+"""The MoCoGAN training step: one batch of real clips, a D step for both discriminators, then a G step.
+
+Read top to bottom: sample content and motion latents -> fake clips; the video D judges whole clips and
+the image D judges ``image_frames`` random frames of each clip (real and fake); D minimises both losses on
+``fake.detach()``; then G minimises both generator losses on the same fake clips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.ema import EMA
+from ganforge.errors import GanforgeError
+from ganforge.families.video.config import VideoConfig
+from ganforge.families.video.nets import ImageDiscriminator, VideoDiscriminator, VideoGenerator
+from ganforge.losses import build_loss, clip_weights, gradient_penalty, r1_penalty
+
+
+def build_generator(config: VideoConfig) -> VideoGenerator:
+    """The clip generator a (fitted) config describes."""
+    data, model = config.data, config.model
+    return VideoGenerator(data.frames, data.channels or 1, data.size, model.content_dim, model.motion_dim,
+                          model.noise_dim, model.g_width, model.num_classes if model.conditional else 0)
+
+
+def pick_frames(clips: Tensor, k: int) -> Tensor:
+    """``k`` random frames of each clip [B, T, C, H, W] -> [B * k, C, H, W]."""
+    b, t = clips.shape[:2]
+    index = torch.randint(0, t, (b, k), device=clips.device)
+    picked = clips[torch.arange(b, device=clips.device)[:, None], index]
+    return picked.flatten(0, 1)
+
+
+class MocoganRecipe:
+    """Networks, optimizers, loss and EMA of a video run, and its ``train_step``."""
+
+    batches_per_step = 1
+
+    def __init__(self, config: VideoConfig, device: torch.device) -> None:
+        if config.train.amp != "none":
+            raise GanforgeError("video runs train in float32; remove --set train.amp")
+        data, model, optim = config.data, config.model, config.optim
+        classes = model.num_classes if model.conditional else 0
+        channels = data.channels or 1
+        self.device = device
+        self.conditional = model.conditional
+        self.image_frames = model.image_frames
+        self.image_weight = config.loss.image_weight
+        self.generator = build_generator(config).to(device)
+        self.video_d = VideoDiscriminator(data.frames, channels, data.size, model.d_width, classes).to(device)
+        self.image_d = ImageDiscriminator(channels, data.size, model.d_width, classes).to(device)
+        self.loss = build_loss(config.loss.name, config.loss.variant, config.loss.real_label, config.loss.gp_weight,
+                               config.loss.clip, config.loss.r1_gamma)
+        d_params = [*self.video_d.parameters(), *self.image_d.parameters()]
+        self.g_opt = torch.optim.Adam(self.generator.parameters(), optim.g_lr, optim.g_betas, foreach=True)
+        self.d_opt = torch.optim.Adam(d_params, optim.d_lr, optim.d_betas, foreach=True)
+        self.ema = EMA(self.generator, config.train.ema_decay, config.train.ema_warmup) \
+            if config.train.ema_decay > 0 else None
+        self.n_critic = optim.n_critic
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The network samples come from: the EMA generator if any."""
+        return self.ema.shadow if self.ema is not None else self.generator
+
+    def _d_terms(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> Tensor:
+        video = self.loss.d_loss(self.video_d(real, labels), self.video_d(fake, labels))
+        frame_labels = labels.repeat_interleave(self.image_frames) if labels is not None else None
+        real_frames, fake_frames = pick_frames(real, self.image_frames), pick_frames(fake, self.image_frames)
+        image = self.loss.d_loss(self.image_d(real_frames, frame_labels), self.image_d(fake_frames, frame_labels))
+        total = video + self.image_weight * image
+        if self.loss.gp_weight:
+            total = total + self.loss.gp_weight * gradient_penalty(self.video_d, real, fake, labels)
+        if self.loss.r1_gamma:
+            real = real.detach().requires_grad_(True)
+            total = total + 0.5 * self.loss.r1_gamma * r1_penalty(self.video_d(real, labels), real)
+        return total
+
+    def train_step(self, batches: Sequence[tuple[Tensor, Tensor]]) -> dict[str, Tensor]:
+        real, labels = batches[0]
+        labels = labels if self.conditional else None
+        batch = real.shape[0]
+
+        # Discriminators: n_critic steps on fresh fakes (no generator gradients).
+        for _ in range(self.n_critic):
+            with torch.no_grad():
+                fake = self.generator(*self.generator.latents(batch, device=self.device), labels)
+            d_loss = self._d_terms(real, fake, labels)
+            self.d_opt.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.d_opt.step()
+            if self.loss.weight_clip:
+                clip_weights(self.video_d, self.loss.weight_clip)
+                clip_weights(self.image_d, self.loss.weight_clip)
+
+        # Generator: fool both discriminators.
+        self.video_d.requires_grad_(False)
+        self.image_d.requires_grad_(False)
+        fake = self.generator(*self.generator.latents(batch, device=self.device), labels)
+        frame_labels = labels.repeat_interleave(self.image_frames) if labels is not None else None
+        g_video = self.loss.g_loss(self.video_d(fake, labels))
+        g_image = self.loss.g_loss(self.image_d(pick_frames(fake, self.image_frames), frame_labels))
+        g_loss = g_video + self.image_weight * g_image
+        self.g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.g_opt.step()
+        self.video_d.requires_grad_(True)
+        self.image_d.requires_grad_(True)
+        if self.ema is not None:
+            self.ema.update(self.generator)
+        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "g_video": g_video.detach(),
+                "g_image": g_image.detach()}
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {"generator": self.generator.state_dict(), "video_d": self.video_d.state_dict(),
+                 "image_d": self.image_d.state_dict(), "g_opt": self.g_opt.state_dict(),
+                 "d_opt": self.d_opt.state_dict()}
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.load_state_dict(state["generator"])
+        self.video_d.load_state_dict(state["video_d"])
+        self.image_d.load_state_dict(state["image_d"])
+        self.g_opt.load_state_dict(state["g_opt"])
+        self.d_opt.load_state_dict(state["d_opt"])
+        if self.ema is not None and "ema" in state:
+            self.ema.load_state_dict(state["ema"])
