@@ -31,6 +31,8 @@ FAMILY_MODULES: dict[str, str] = {
     "toy2d": "toy2d",
     "music": "music",
     "video": "video",
+    "speech": "speech",
+    "vocoder": "vocoder",
 }
 
 

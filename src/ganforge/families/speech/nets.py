@@ -1,0 +1,70 @@
+"""SpecGAN-style networks for [1, bins, frames] spectrogram images (bins and frames powers of 2, any aspect):
+a class-conditional DCGAN generator (conditional BatchNorm) and a spectrally normalized discriminator with a
+projection head (Miyato & Koyama 2018) or an auxiliary classifier (AC-GAN, Odena et al. 2017).
+Plain modules: G(z, labels) -> images in [-1, 1], D(x, labels) -> logits."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from ganforge.nets.conditioning import batchnorm2d, discriminator_output, label_head, run_layers
+
+STEPS = 5  # doublings between the image and the generator's seed (and the discriminator's last features)
+
+
+def seed_shape(bins: int, frames: int) -> tuple[int, int]:
+    """The (height, width) the generator starts from: the image divided by 2 ** STEPS."""
+    return max(bins >> STEPS, 1), max(frames >> STEPS, 1)
+
+
+class SpecGenerator(nn.Module):
+    def __init__(self, z_dim: int, width: int, bins: int, frames: int, num_classes: int) -> None:
+        super().__init__()
+        self.z_dim, self.num_classes = z_dim, num_classes
+        self.image_shape = (1, bins, frames)
+        h, w = seed_shape(bins, frames)
+        self.seed = (width * 8, h, w)
+        self.project = nn.Linear(z_dim, width * 8 * h * w)
+        layers: list[nn.Module] = [batchnorm2d(width * 8, num_classes), nn.ReLU()]
+        channels = width * 8
+        size = (h, w)
+        while size != (bins, frames):
+            out = max(channels // 2, 8)
+            sh, sw = (2 if size[0] < bins else 1), (2 if size[1] < frames else 1)
+            layers += [nn.ConvTranspose2d(channels, out, (sh + 2, sw + 2), (sh, sw), 1, bias=False),
+                       batchnorm2d(out, num_classes), nn.ReLU()]
+            channels, size = out, (size[0] * sh, size[1] * sw)
+        layers += [nn.Conv2d(channels, 1, 3, padding=1), nn.Tanh()]
+        self.layers = nn.ModuleList(layers)
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        x = self.project(z.flatten(1)).view(-1, *self.seed)
+        return run_layers(self.layers, x, labels if self.num_classes else None)
+
+
+class SpecDiscriminator(nn.Module):
+    """``cond``: ``projection`` (the label gains a say in the logit) or ``acgan`` (class logits from the same
+    features, trained with cross-entropy by the recipe)."""
+
+    def __init__(self, width: int, bins: int, frames: int, num_classes: int, cond: str = "projection") -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        convs = []
+        channels, size = 1, (bins, frames)
+        out = max(width // 2, 4)
+        for _ in range(STEPS):
+            sh, sw = (2 if size[0] > 4 else 1), (2 if size[1] > 2 else 1)
+            convs.append(spectral_norm(nn.Conv2d(channels, out, (sh + 2, sw + 2), (sh, sw), 1)))
+            channels, out, size = out, out * 2, (size[0] // sh, size[1] // sw)
+        self.convs = nn.ModuleList(convs)
+        self.features = channels
+        self.head = spectral_norm(nn.Linear(channels, 1))
+        self.label_head = label_head(channels, cond if num_classes else "none", num_classes)  # type: ignore[arg-type]
+
+    def forward(self, x: Tensor, labels: Tensor | None = None, with_classes: bool = False) -> Tensor:
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), 0.2)
+        h = x.sum(dim=(2, 3))
+        return discriminator_output(self.head(h).view(-1), h, labels, self.label_head, with_classes)

@@ -1,0 +1,91 @@
+"""Audio outputs shared by the speech families: a batch of clips, writing it as WAV files, and the training
+preview that writes samples/step-NNNNNNN.wav and samples/latest.wav."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganforge.families.speech.audio import write_wav
+from ganforge.training.trainer import Callback, Trainer
+
+GAP_SECONDS = 0.25  # silence between clips joined into one .wav
+
+
+@dataclass
+class AudioClips:
+    """Generated or vocoded clips (mono float32 in [-1, 1]) with a file stem each, at ``rate`` Hz."""
+
+    clips: list[np.ndarray]
+    names: list[str]
+    rate: int
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def joined(self) -> np.ndarray:
+        """All clips in one track, a short silence between them."""
+        gap = np.zeros(int(GAP_SECONDS * self.rate), dtype=np.float32)
+        parts: list[np.ndarray] = []
+        for i, clip in enumerate(self.clips):
+            parts.extend([gap, clip] if i else [clip])
+        return np.concatenate(parts) if parts else gap
+
+
+def write_clips(samples: AudioClips, out: Path, kind: str) -> str:
+    """``kind`` ".wav": one file (clips joined); "/": one WAV per clip named by its stem."""
+    if kind == ".wav":
+        write_wav(out, samples.joined(), samples.rate)
+        return f"wrote {len(samples)} clip(s) to {out} ({samples.rate} Hz)"
+    out.mkdir(parents=True, exist_ok=True)
+    for clip, name in zip(samples.clips, samples.names, strict=True):
+        write_wav(out / f"{name}.wav", clip, samples.rate)
+    return f"wrote {len(samples)} WAV file(s) to {out}/ ({samples.rate} Hz)"
+
+
+def spectrogram_picture(audio: torch.Tensor, n_fft: int = 256, hop: int = 64) -> torch.Tensor:
+    """[B, T] audio -> [B, 1, n_fft / 2, frames] log-magnitude pictures in [-1, 1], low frequencies at the bottom
+    (each scaled to its own 80 dB range)."""
+    from ganforge.families.speech.audio import magnitude
+
+    mag = magnitude(audio.float(), n_fft, hop)[:, : n_fft // 2]
+    db = 20 * torch.log10(mag.clamp(min=1e-5))
+    db = torch.maximum(db, db.amax(dim=(1, 2), keepdim=True) - 80)
+    low, high = db.amin(dim=(1, 2), keepdim=True), db.amax(dim=(1, 2), keepdim=True)
+    return ((db - low) / (high - low).clamp(min=1e-6) * 2 - 1).flip(1)[:, None]
+
+
+class AudioPreview(Callback):
+    """Every ``every`` steps and at the end: ``render()``'s clips joined into samples/step-NNNNNNN.wav (from a
+    fixed input, so previews are comparable) with their spectrograms in step-NNNNNNN.png, copied to
+    samples/latest.wav and samples/latest.png."""
+
+    def __init__(self, folder: Path, render: Callable[[], AudioClips], every: int) -> None:
+        self.folder = folder
+        self.render = render
+        self.every = every
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if trainer.step % self.every == 0:
+            self.write(trainer.step)
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if trainer.step % self.every != 0 and trainer.step > 0:
+            self.write(trainer.step)
+
+    def write(self, step: int) -> None:
+        with torch.no_grad():
+            clips = self.render()
+        from ganforge.viz import save_grid
+
+        path = write_wav(self.folder / f"step-{step:07d}.wav", clips.joined(), clips.rate)
+        shutil.copyfile(path, self.folder / "latest.wav")
+        length = min(len(c) for c in clips.clips)
+        audio = torch.from_numpy(np.stack([c[:length] for c in clips.clips]))
+        picture = save_grid(spectrogram_picture(audio), self.folder / f"step-{step:07d}.png", nrow=len(clips))
+        shutil.copyfile(picture, self.folder / "latest.png")

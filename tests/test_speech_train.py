@@ -1,0 +1,141 @@
+"""A few training steps of the spoken-digits and vocoder presets (tiny settings), then sampling WAVs, vocoding,
+evaluation, the served routes and exact resume."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ganforge.errors import GanforgeError
+from ganforge.families import FAMILY_MODULES, load_config
+from ganforge.families.base import EvalRequest, SampleRequest, Upload
+from ganforge.run_folder import RunFolder
+from ganforge.runs import load_run, resume, train
+
+soundfile = pytest.importorskip("soundfile", reason="the speech extra is not installed")
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+
+DIGITS = ["data.voices=6", "data.takes=1", "data.batch_size=8", "model.z_dim=8", "model.g_width=4",
+          "model.d_width=4", "model.griffin_lim_iters=4", "train.steps=4", "train.log_every=2",
+          "train.sample_every=2", "train.checkpoint_every=2", "train.device=cpu"]
+VOCODER = ["data.voices=6", "data.takes=1", "data.batch_size=2", "data.segment=1024", "model.channels=16",
+           "model.kernels=[3]", "model.dilations=[[1]]", "model.periods=[2,3]", "model.period_channels=4",
+           "model.scales=1", "model.scale_channels=8", "train.steps=4", "train.log_every=2", "train.sample_every=2",
+           "train.checkpoint_every=2", "train.device=cpu", "eval.n=2", "eval.griffin_lim_iters=2", "loss.adv_start=1"]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, single_thread: None) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("speech-runs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANFORGE_DATA", str(root / "data"))
+        patch.setitem(FAMILY_MODULES, "speech", "speech")
+        patch.setitem(FAMILY_MODULES, "vocoder", "vocoder")
+        yield root
+
+
+@pytest.fixture(scope="module")
+def digits_run(env: Path) -> Path:
+    return train(load_config("spoken-digits", overrides=DIGITS), env / "digits", progress=False)
+
+
+@pytest.fixture(scope="module")
+def vocoder_run(env: Path) -> Path:
+    return train(load_config("vocoder", overrides=VOCODER), env / "vocoder", progress=False)
+
+
+def test_spoken_digits_trains_and_samples_the_requested_class(digits_run: Path, tmp_path: Path) -> None:
+    assert (digits_run / "samples" / "latest.wav").is_file()
+    assert (digits_run / "samples" / "step-0000004.wav").is_file()
+    assert (digits_run / "samples" / "latest.png").is_file()
+    loaded = load_run(digits_run)
+    request = SampleRequest(n=2, seed=3, class_index=7)
+    loaded.family.check_conditions(request)
+    clips = loaded.family.sample(loaded.model, request)
+    assert [n.endswith("seven") for n in clips.names] == [True, True]
+    summary = loaded.family.write(clips, tmp_path / "sevens")
+    files = sorted((tmp_path / "sevens").glob("*.wav"))
+    assert len(files) == 2 and "2 WAV" in summary
+    audio, rate = soundfile.read(files[0])
+    assert rate == 8000 and len(audio) == 8192 and np.abs(audio).max() > 0.5
+    again = loaded.family.sample(loaded.model, request)
+    np.testing.assert_array_equal(clips.clips[1], again.clips[1])  # same seed, same clips
+    loaded.family.write(clips, tmp_path / "one.wav")
+    assert soundfile.info(tmp_path / "one.wav").frames > 2 * 8192
+    with pytest.raises(GanforgeError, match="--class 12"):
+        loaded.family.sample(loaded.model, SampleRequest(n=1, class_index=12))
+    with pytest.raises(GanforgeError, match="--input"):
+        loaded.family.check_conditions(SampleRequest(input=Path("x.wav")))
+    with pytest.raises(GanforgeError, match="write"):
+        loaded.family.write(clips, tmp_path / "x.mp3")
+
+
+def test_spoken_digits_evaluation_and_route(digits_run: Path) -> None:
+    loaded = load_run(digits_run)
+    results = loaded.family.evaluate(RunFolder(digits_run), loaded.model, EvalRequest(n=20))
+    assert results["protocol"]["classifier"] == "spoken-digits-v1"
+    assert results["real_vs_real"]["digit_accuracy"] > 0.8 > results["noise"]["digit_accuracy"]
+    assert results["real_vs_real"]["digit_fd"] < results["noise"]["digit_fd"]
+    assert "accuracy" in loaded.family.report(results)
+    route = {r.name: r for r in loaded.family.routes()}["generate"]
+    reply = route.handler(loaded.model, route.request.model_validate({"n": 1, "seed": 1, "class": 7}))
+    assert reply.media_type == "audio/wav" and reply.body[:4] == b"RIFF"
+    picture = {r.name: r for r in loaded.family.routes()}["spectrogram"]
+    assert picture.handler(loaded.model, route.request.model_validate({"n": 2})).body[:4] == b"\x89PNG"
+
+
+def test_vocoder_trains_and_keeps_the_length_when_vocoding(vocoder_run: Path, tmp_path: Path) -> None:
+    assert (vocoder_run / "samples" / "latest.wav").is_file()
+    records = [r for r in (vocoder_run / "metrics.jsonl").read_text().splitlines() if r]
+    assert '"d_loss": 0.0' not in records[-1]  # the discriminators trained after loss.adv_start
+    loaded = load_run(vocoder_run)
+    t = np.arange(32000) / 16000
+    soundfile.write(tmp_path / "glide.wav", 0.4 * np.sin(2 * np.pi * (150 + 50 * t) * t), 16000)
+    clips = loaded.family.sample(loaded.model, SampleRequest(input=tmp_path / "glide.wav"))
+    loaded.family.write(clips, tmp_path / "out")
+    assert soundfile.info(tmp_path / "out" / "glide.wav").frames == 32000
+    mel = loaded.model.mel(torch.zeros(2560))
+    assert loaded.model(mel).shape == (2560,)  # the Python call: mel -> audio
+    (tmp_path / "bad.wav").write_bytes(b"not a wav")
+    with pytest.raises(GanforgeError, match="not a readable WAV"):
+        loaded.family.sample(loaded.model, SampleRequest(input=tmp_path / "bad.wav"))
+    with pytest.raises(GanforgeError, match="--input"):
+        loaded.family.sample(loaded.model, SampleRequest(n=1))
+    routes = {r.name: r for r in loaded.family.routes()}
+    upload = Upload((tmp_path / "glide.wav").read_bytes(), "audio/wav", {})
+    assert routes["vocode"].handler(loaded.model, upload).media_type == "audio/wav"
+    with pytest.raises(GanforgeError, match="not a readable WAV"):
+        routes["vocode"].handler(loaded.model, Upload(b"junk", "audio/wav", {}))
+
+
+def test_vocoder_evaluation_has_baseline_and_protocol(vocoder_run: Path) -> None:
+    loaded = load_run(vocoder_run)
+    results = loaded.family.evaluate(RunFolder(vocoder_run), loaded.model, EvalRequest(n=1, metrics="mel_l1,stft,rtf"))
+    assert set(results["vocoder"]) == {"mel_l1", "stft"} and set(results["griffin_lim"]) == {"mel_l1", "stft"}
+    assert results["real_time_factor"] > 0 and results["protocol"]["clips"] == 1
+    assert "griffin-lim" in loaded.family.report(results)
+
+
+def test_vocoder_resume_is_exact(env: Path, vocoder_run: Path) -> None:
+    config = load_config("vocoder", overrides=VOCODER)
+    half = train(config, env / "half", steps=2, progress=False)
+    resume(half, 4, progress=False)
+    whole = torch.load(vocoder_run / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
+    resumed = torch.load(half / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
+    for key, value in whole.items():
+        torch.testing.assert_close(resumed[key], value, rtol=0, atol=0)
+
+
+def test_bad_configs_are_refused(env: Path) -> None:
+    with pytest.raises(GanforgeError, match="multiple of the hop"):
+        load_config("vocoder", overrides=["data.segment=1000"])
+    with pytest.raises(GanforgeError, match="unknown key"):
+        load_config("spoken-digits", overrides=["model.widht=3"])
+    with pytest.raises(GanforgeError, match="no such folder"):
+        train(load_config("vocoder", overrides=[*VOCODER, "data.name=wav:/nonexistent/folder"]), env / "x",
+              progress=False)
