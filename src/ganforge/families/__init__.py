@@ -33,6 +33,7 @@ FAMILY_MODULES: dict[str, str] = {
     "video": "video",
     "speech": "speech",
     "vocoder": "vocoder",
+    "text2image": "text2image",
 }
 
 

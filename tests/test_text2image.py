@@ -1,0 +1,229 @@
+"""The text2image family: rendering, captions, the shipped classifier, training, sampling and bad input."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+import ganforge.families as families
+from ganforge.errors import GanforgeError
+from ganforge.families.base import SampleRequest
+from ganforge.families.text2image.captions import POSITION_PHRASES, SIZE_WORDS, scene_captions
+from ganforge.families.text2image.classifier import classify, load_classifier
+from ganforge.families.text2image.data import build_captioned, make_shapes
+from ganforge.families.text2image.evaluation import accuracy, prompt_set
+from ganforge.families.text2image.scenes import COLOURS, HELD_OUT, SEEN, SHAPES, random_scene
+from ganforge.families.text2image.words import Vocabulary, check_prompt, encode_prompts, tokenize
+
+TINY = ["data.count=48", "data.batch_size=8", "data.size=16", "model.g_width=4", "model.d_width=4",
+        "model.text_dim=16", "model.word_dim=8", "model.z_dim=8", "train.steps=4", "train.log_every=2",
+        "train.sample_every=2", "train.checkpoint_every=2", "train.grid_size=8", "train.device=cpu"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered(single_thread):
+    """The family registered for these tests (whether or not FAMILY_MODULES lists it yet)."""
+    saved = dict(families.FAMILY_MODULES)
+    families.FAMILY_MODULES["text2image"] = "text2image"
+    families.get_family.cache_clear()
+    yield
+    families.FAMILY_MODULES.clear()
+    families.FAMILY_MODULES.update(saved)
+    families.get_family.cache_clear()
+
+
+def tiny_config(root: Path, *extra: str):
+    return families.load_config("text2image-shapes", overrides=[*TINY, f"data.root={root}", *extra])
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    from ganforge.runs import train
+
+    base = tmp_path_factory.mktemp("t2i")
+    return train(tiny_config(base / "data"), base / "run", progress=False)
+
+
+# --- data ------------------------------------------------------------------------------------------------
+
+
+def test_rendering_is_deterministic_for_a_seed():
+    a, b, c = make_shapes(12, seed=3), make_shapes(12, seed=3), make_shapes(12, seed=4)
+    assert torch.equal(a["images"], b["images"]) and a["captions"] == b["captions"]
+    assert torch.equal(a["attributes"], b["attributes"])
+    assert not torch.equal(a["images"], c["images"])
+    assert a["images"].shape == (12, 3, 64, 64) and a["images"].dtype == torch.uint8
+
+
+def test_captions_match_the_stored_attributes():
+    rng = random.Random(0)
+    colours, shapes = set(COLOURS), set(SHAPES)
+    for _ in range(300):
+        scene = random_scene(rng)
+        assert all((s.colour, s.shape) not in HELD_OUT for s in scene.shapes)
+        for caption in scene_captions(scene, rng):
+            words = set(tokenize(caption))
+            assert words & colours <= {s.colour for s in scene.shapes}, caption
+            assert words & shapes <= {s.shape for s in scene.shapes}, caption
+            assert words & colours and words & shapes, caption
+            if len(scene.shapes) == 1:
+                item = scene.shapes[0]
+                assert any(phrase in caption for phrase in POSITION_PHRASES[item.position]), caption
+                sizes = {w for ws in SIZE_WORDS.values() for w in ws} & words
+                assert sizes <= set(SIZE_WORDS[item.size]), caption
+
+
+def test_held_out_combinations_never_train():
+    data = make_shapes(400, seed=1)
+    table = data["attributes"]
+    seen = {(int(c), int(s)) for c, s in table[..., :2].reshape(-1, 2).tolist() if c >= 0}
+    held = {(list(COLOURS).index(c), SHAPES.index(s)) for c, s in HELD_OUT}
+    assert seen and not seen & held
+    assert len(SEEN) == 20
+
+
+def test_captions_folder_skips_and_counts_bad_files(tmp_path, capsys):
+    for i, colour in enumerate(["red", "blue", "green", "white"]):
+        Image.new("RGB", (20, 24), colour).save(tmp_path / f"{i}.png")
+    (tmp_path / "0.txt").write_text("a red picture\n\nall red\n")
+    (tmp_path / "1.txt").write_text("a blue picture\n")
+    (tmp_path / "2.txt").write_text("\n  \n")  # empty captions
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    (tmp_path / "bad.txt").write_text("unreadable image\n")
+    data = build_captioned(f"captions:{tmp_path}", 0, 0, 16, 8)
+    assert len(data) == 2 and data.images.shape == (2, 3, 16, 16)
+    assert data.captions[0] == ["a red picture", "all red"]
+    assert "picture" in data.vocab.index
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "skipped 3 of 5" in err[0] and "1 no .txt" in err[0] and "1 empty captions" in err[0]
+
+
+def test_captions_folder_without_any_caption_is_one_error(tmp_path):
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    with pytest.raises(GanforgeError, match="same-named .txt"):
+        build_captioned(f"captions:{tmp_path}", 0, 0, 16, 8)
+    with pytest.raises(GanforgeError, match="unknown data set"):
+        build_captioned("nosuch", 0, 0, 16, 8)
+
+
+# --- words and prompts -------------------------------------------------------------------------------------
+
+
+def test_prompts_are_checked_and_unknown_words_named(capsys):
+    vocab = Vocabulary(["a", "red", "circle"])
+    with pytest.raises(GanforgeError, match="empty"):
+        check_prompt("  ,. ", 8)
+    with pytest.raises(GanforgeError, match="at most 8"):
+        check_prompt("a " * 9, 8)
+    with pytest.raises(GanforgeError, match="characters"):
+        check_prompt("x" * 501, 8)
+    ids, lengths, unknown = encode_prompts(["A red Zorb!", "a circle"], vocab, 6)
+    assert unknown == ["zorb"] and lengths.tolist() == [3, 2]
+    assert ids[0].tolist() == [vocab.index["a"], vocab.index["red"], 1, 0, 0, 0]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "zorb" in err[0]
+
+
+# --- the shipped classifier ---------------------------------------------------------------------------------
+
+
+def test_attribute_classifier_reads_real_pictures():
+    prompts, images, labels, held = prompt_set(1)
+    assert len(prompts) == 432 and int(held.sum()) == 72
+    scores = accuracy(classify(load_classifier(), images), labels, torch.ones(len(prompts), dtype=torch.bool))
+    for name in ("colour", "shape", "size", "position"):
+        assert scores[name] > 0.95, scores
+
+
+# --- training, sampling, serving -----------------------------------------------------------------------------
+
+
+def test_a_few_training_steps_write_a_run(tiny_run):
+    assert (tiny_run / "checkpoints" / "last.pt").is_file()
+    assert (tiny_run / "samples" / "latest.png").is_file() and (tiny_run / "samples" / "step-0000004.png").is_file()
+    state = torch.load(tiny_run / "checkpoints" / "last.pt", weights_only=True)
+    assert state["step"] == 4 and "circle" in state["vocab"]
+
+
+def test_resume_is_exact(tmp_path):
+    from ganforge.runs import resume, train
+
+    config = tiny_config(tmp_path / "data")
+    whole = train(config, tmp_path / "whole", progress=False)
+    half = train(config, tmp_path / "half", steps=2, progress=False)
+    resume(half, 4, progress=False)
+    a = torch.load(whole / "checkpoints" / "last.pt", weights_only=True)["recipe"]
+    b = torch.load(half / "checkpoints" / "last.pt", weights_only=True)["recipe"]
+    for key in ("generator", "discriminator", "encoder"):
+        for name, tensor in a[key].items():
+            assert torch.equal(tensor, b[key][name]), f"{key}.{name}"
+
+
+def test_sample_prompt_prompt_file_and_outputs(tiny_run, tmp_path, capsys):
+    from ganforge.runs import load_run
+
+    run = load_run(tiny_run)
+    family = run.family
+    one = family.sample(run.model, SampleRequest(n=3, seed=1, prompt="a red circle on the left"))
+    again = family.sample(run.model, SampleRequest(n=3, seed=1, prompt="a red circle on the left"))
+    assert one.images.shape == (3, 3, 16, 16) and torch.equal(one.images, again.images)
+    assert one.images.min() >= -1 and one.images.max() <= 1
+    assert "grid of 3" in family.write(one, tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    many = family.sample(run.model, SampleRequest(prompts=("a blue square at the top", "a small green blob")))
+    family.write(many, tmp_path / "pf")
+    assert sorted(p.name for p in (tmp_path / "pf").iterdir()) == ["00000-a-blue-square-at-the-top.png",
+                                                                  "00001-a-small-green-blob.png"]
+    assert "blob" in capsys.readouterr().err
+    with pytest.raises(GanforgeError, match="empty"):
+        family.sample(run.model, SampleRequest(prompt=""))
+    with pytest.raises(GanforgeError, match="runs write"):
+        family.write(one, tmp_path / "x.gif")
+    with pytest.raises(GanforgeError, match="--class"):
+        family.check_conditions(SampleRequest(class_index=1))
+
+
+def test_eval_reports_seen_and_held_out_with_protocol(tiny_run):
+    from ganforge.families.base import EvalRequest
+    from ganforge.run_folder import RunFolder
+    from ganforge.runs import load_run
+
+    run = load_run(tiny_run)
+    results = run.family.evaluate(RunFolder(tiny_run), run.model, EvalRequest(n=432, seed=0))
+    assert set(results) == {"generated", "reference_real", "reference_shuffled", "protocol"}
+    assert results["reference_real"]["seen"]["colour"] > 0.95
+    assert results["protocol"]["held_out_prompts"] == 72 and results["protocol"]["images"] == 432
+    assert results["reference_real"]["fid"] < results["generated"]["fid"]
+    assert "held_out" in run.family.report(results)
+
+
+def test_generate_route_returns_a_png_and_refuses_bad_requests(tiny_run):
+    from pydantic import ValidationError
+
+    from ganforge.runs import load_run
+
+    run = load_run(tiny_run)
+    route = next(r for r in run.family.routes() if r.name == "generate")
+    reply = route.handler(run.model, route.request(prompt="a red circle", n=2, seed=1))
+    assert reply.media_type == "image/png" and reply.body[:4] == b"\x89PNG"
+    with pytest.raises(GanforgeError, match="empty"):
+        route.handler(run.model, route.request(prompt="", n=1))
+    with pytest.raises(GanforgeError, match="empty"):
+        route.handler(run.model, route.request(prompt=None, n=1))
+    with pytest.raises(ValidationError):
+        route.request(prompt="a", n=1, colour="red")
+    with pytest.raises(ValidationError):
+        route.request(prompt="a", n=1000)
+
+
+def test_config_refuses_unknown_keys_and_bad_sizes(tmp_path):
+    with pytest.raises(GanforgeError, match="unknown key 'model.g_widht'"):
+        tiny_config(tmp_path, "model.g_widht=3")
+    from ganforge.runs import train
+
+    with pytest.raises(GanforgeError, match="power of two"):
+        train(tiny_config(tmp_path / "data", "data.size=24"), tmp_path / "bad", progress=False)
