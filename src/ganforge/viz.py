@@ -53,10 +53,10 @@ def save_images(images: Tensor, folder: str | Path, prefix: str = "sample") -> l
     return paths
 
 
-def plot_losses(
-    records: Sequence[dict[str, Any]], path: str | Path, keys: Sequence[str] = ("d_loss", "g_loss")
-) -> Path:
-    """Loss curves against the step, from metrics.jsonl records."""
+def plot_losses(records: Sequence[dict[str, Any]], path: str | Path, keys: Sequence[str] | None = None) -> Path:
+    """Loss curves against the step, from metrics.jsonl records (default: every ``*_loss`` key they hold)."""
+    if keys is None:
+        keys = sorted({k for r in records for k in r if k.endswith("_loss")})
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -72,7 +72,8 @@ def plot_losses(
     ax.set_xlabel("generator step")
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
-    ax.legend()
+    if keys:
+        ax.legend()
     return save_figure(fig, path)
 
 

@@ -34,6 +34,7 @@ FAMILY_MODULES: dict[str, str] = {
     "speech": "speech",
     "vocoder": "vocoder",
     "text2image": "text2image",
+    "text": "text",
 }
 
 
