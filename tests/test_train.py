@@ -303,9 +303,10 @@ def test_a_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", crash_midway)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(GanforgeError, match="disk full; the previous checkpoint is kept"):
         save_checkpoint({"step": 2, "w": torch.zeros(3)}, path)
     monkeypatch.undo()
+    assert not path.with_name("last.pt.tmp").exists()  # the partial file is gone
     kept = load_checkpoint(path)
     assert kept["step"] == 1 and torch.equal(kept["w"], torch.ones(3))
 
