@@ -330,7 +330,7 @@ def _done(run_dir: Path) -> None:
 
     if not current_world().is_main:
         return
-    typer.echo(f"run folder: {run_dir}  (samples/latest.png, losses.png, metrics.jsonl, checkpoints/last.pt)")
+    typer.echo(f"run folder: {run_dir}  (samples/latest.*, losses.png, metrics.jsonl, checkpoints/last.pt)")
 
 
 def main() -> None:

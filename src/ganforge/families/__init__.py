@@ -35,6 +35,7 @@ FAMILY_MODULES: dict[str, str] = {
     "vocoder": "vocoder",
     "text2image": "text2image",
     "text": "text",
+    "tabular": "tabular",
 }
 
 

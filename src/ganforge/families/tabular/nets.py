@@ -1,0 +1,110 @@
+"""CTGAN's networks and the activations of generated rows.
+
+The generator stacks residual layers (each concatenates its input to ``relu(bn(linear(x)))``) and ends in
+a linear layer with one output per column of the encoded matrix: raw values, turned into rows by
+``activate`` (tanh for mode offsets, Gumbel-softmax for one-hots). The discriminator sees ``pac`` rows
+(and their conditions) at once as one input (PacGAN), through linear + LeakyReLU + dropout layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ganforge.families.tabular.transform import Span
+
+
+class Residual(nn.Module):
+    def __init__(self, width_in: int, width_out: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(width_in, width_out)
+        self.bn = nn.BatchNorm1d(width_out)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.cat([F.relu(self.bn(self.fc(x))), x], dim=1)
+
+
+class TableGenerator(nn.Module):
+    """(noise, condition) -> raw encoded row."""
+
+    def __init__(self, z_dim: int, cond_dim: int, dims: Sequence[int], data_dim: int) -> None:
+        super().__init__()
+        self.z_dim, self.cond_dim, self.data_dim = z_dim, cond_dim, data_dim
+        layers: list[nn.Module] = []
+        width = z_dim + cond_dim
+        for out in dims:
+            layers.append(Residual(width, out))
+            width += out
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, data_dim)
+
+    def forward(self, z: Tensor, cond: Tensor) -> Tensor:
+        return self.head(self.body(torch.cat([z, cond], dim=1)))
+
+
+class PackedDiscriminator(nn.Module):
+    """``pac`` rows (each with its condition) -> one raw critic value."""
+
+    def __init__(self, input_dim: int, dims: Sequence[int], pac: int, dropout: float) -> None:
+        super().__init__()
+        self.pac = pac
+        layers: list[nn.Module] = []
+        width = input_dim * pac
+        for out in dims:
+            layers += [nn.Linear(width, out), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+            width = out
+        layers.append(nn.Linear(width, 1))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, rows: Tensor) -> Tensor:
+        return self.body(rows.reshape(-1, rows.shape[1] * self.pac))
+
+
+def activate(raw: Tensor, spans: Sequence[Span], tau: float) -> Tensor:
+    """Training-time rows: tanh on offsets, Gumbel-softmax (temperature ``tau``) on each one-hot group."""
+    parts = []
+    for span in spans:
+        piece = raw[:, span.start: span.start + span.width]
+        parts.append(torch.tanh(piece) if span.kind == "tanh" else F.gumbel_softmax(piece, tau=tau))
+    return torch.cat(parts, dim=1)
+
+
+def activate_hard(raw: Tensor, spans: Sequence[Span], generator: torch.Generator) -> Tensor:
+    """Sampling-time rows: tanh on offsets, one level drawn from each softmax group (Gumbel-max with a
+    seeded ``generator``, so the same seed gives the same rows)."""
+    parts = []
+    for span in spans:
+        piece = raw[:, span.start: span.start + span.width]
+        if span.kind == "tanh":
+            parts.append(torch.tanh(piece))
+            continue
+        uniform = torch.rand(piece.shape, generator=generator, device=piece.device).clamp_(1e-10, 1 - 1e-10)
+        choice = (piece - torch.log(-torch.log(uniform))).argmax(1)
+        parts.append(F.one_hot(choice, span.width).to(piece.dtype))
+    return torch.cat(parts, dim=1)
+
+
+def packed_gradient_penalty(critic: PackedDiscriminator, real: Tensor, fake: Tensor) -> Tensor:
+    """WGAN-GP on interpolates, one mixing weight per pack, norm over each pack's whole input."""
+    pac = critic.pac
+    weight = torch.rand(real.shape[0] // pac, 1, 1, device=real.device).expand(-1, pac, 1).reshape(-1, 1)
+    mixed = (weight * real + (1 - weight) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    norms = grad.reshape(-1, pac * real.shape[1]).norm(2, dim=1)
+    return ((norms - 1) ** 2).mean()
+
+
+def cond_cross_entropy(raw: Tensor, cond_spans: Sequence[Span], column: Tensor, level: Tensor) -> Tensor:
+    """Mean over rows of the cross-entropy of the conditioned column's generated logits vs its level."""
+    if not cond_spans:
+        return raw.new_zeros(())
+    total = raw.new_zeros(raw.shape[0])
+    for j, span in enumerate(cond_spans):
+        logits = raw[:, span.start: span.start + span.width]
+        picked = column == j
+        loss = F.cross_entropy(logits, level.clamp(max=span.width - 1), reduction="none")
+        total = total + loss * picked
+    return total.mean()
