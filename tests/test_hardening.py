@@ -260,3 +260,14 @@ def test_malicious_pickles_and_yaml_tags_are_refused_without_running_code(run, t
     with pytest.raises(GanforgeError, match="not valid YAML"):
         ganforge.load_config("default", tmp_path / "evil.yaml")
     assert not marker.exists()
+
+
+class FailingPreview(Callback):
+    def on_train_end(self, trainer) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "samples/latest.png")
+
+
+def test_a_failing_preview_at_the_end_does_not_hide_why_the_run_stopped(tiny_config, tmp_path):
+    with pytest.raises(DivergedError):
+        train(tiny_config("optim.g_lr=1e3", "optim.d_lr=1e3", "train.steps=60", "train.log_every=5"),
+              out=tmp_path / "run", progress=False, callbacks=[FailingPreview()])

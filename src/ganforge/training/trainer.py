@@ -7,6 +7,7 @@ losses are finite and tell the callbacks.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -148,8 +149,13 @@ class Trainer:
                         f"interrupted{by} at step {self.step}; checkpoint saved to {self.checkpoint_path}. "
                         f"Continue with: ganforge resume {self.checkpoint_path.parent.parent}"
                     )
-        finally:
-            self._notify(lambda cb: cb.on_train_end(self))
+        except BaseException:
+            # The run already failed or stopped: the final previews and plots are a courtesy, and an error
+            # while writing them (a full disk, most often) must not hide the real cause.
+            with contextlib.suppress(Exception):
+                self._notify(lambda cb: cb.on_train_end(self))
+            raise
+        self._notify(lambda cb: cb.on_train_end(self))
 
     def _one_step(self) -> None:
         batches = [self.stream.next() for _ in range(self.recipe.batches_per_step)]
