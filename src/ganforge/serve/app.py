@@ -141,17 +141,20 @@ def create_app(models: dict[str, ServedModel], allowed_hosts: Sequence[str] = ()
         where = ".".join(str(p) for p in first.get("loc", []) if p != "body")
         return JSONResponse({"error": f"{where or 'request'}: {first.get('msg', 'invalid')}"}, status_code=422)
 
-    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
         return PAGE
 
-    @app.api_route("/health", methods=["GET", "HEAD"])
+    @app.get("/health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "models": len(models)}
 
-    @app.api_route("/models", methods=["GET", "HEAD"])
+    @app.get("/models")
     def list_models() -> list[dict[str, Any]]:
         return [m.describe() for m in models.values()]
+
+    for path, handler in (("/", page), ("/health", health), ("/models", list_models)):  # HEAD works where GET does
+        app.head(path, include_in_schema=False)(handler)
 
     routes: dict[str, Route] = {}
     for served in models.values():
