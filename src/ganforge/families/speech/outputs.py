@@ -3,7 +3,6 @@ preview that writes samples/step-NNNNNNN.wav and samples/latest.wav."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 import torch
 
 from ganforge.families.speech.audio import write_wav
-from ganforge.training.trainer import Callback, Trainer
+from ganforge.training.callbacks import Preview
 
 GAP_SECONDS = 0.25  # silence between clips joined into one .wav
 
@@ -60,32 +59,21 @@ def spectrogram_picture(audio: torch.Tensor, n_fft: int = 256, hop: int = 64) ->
     return ((db - low) / (high - low).clamp(min=1e-6) * 2 - 1).flip(1)[:, None]
 
 
-class AudioPreview(Callback):
+class AudioPreview(Preview):
     """Every ``every`` steps and at the end: ``render()``'s clips joined into samples/step-NNNNNNN.wav (from a
     fixed input, so previews are comparable) with their spectrograms in step-NNNNNNN.png, copied to
     samples/latest.wav and samples/latest.png."""
 
     def __init__(self, folder: Path, render: Callable[[], AudioClips], every: int) -> None:
-        self.folder = folder
-        self.render = render
-        self.every = every
+        def write(stem: Path) -> list[Path]:
+            from ganforge.viz import save_grid
 
-    def on_step_end(self, trainer: Trainer) -> None:
-        if trainer.step % self.every == 0:
-            self.write(trainer.step)
+            with torch.no_grad():
+                clips = render()
+            wav = write_wav(stem.with_suffix(".wav"), clips.joined(), clips.rate)
+            length = min(len(c) for c in clips.clips)
+            audio = torch.from_numpy(np.stack([c[:length] for c in clips.clips]))
+            picture = save_grid(spectrogram_picture(audio), stem.with_suffix(".png"), nrow=len(clips))
+            return [wav, picture]
 
-    def on_train_end(self, trainer: Trainer) -> None:
-        if trainer.step % self.every != 0 and trainer.step > 0:
-            self.write(trainer.step)
-
-    def write(self, step: int) -> None:
-        with torch.no_grad():
-            clips = self.render()
-        from ganforge.viz import save_grid
-
-        path = write_wav(self.folder / f"step-{step:07d}.wav", clips.joined(), clips.rate)
-        shutil.copyfile(path, self.folder / "latest.wav")
-        length = min(len(c) for c in clips.clips)
-        audio = torch.from_numpy(np.stack([c[:length] for c in clips.clips]))
-        picture = save_grid(spectrogram_picture(audio), self.folder / f"step-{step:07d}.png", nrow=len(clips))
-        shutil.copyfile(picture, self.folder / "latest.png")
+        super().__init__(folder, write, every)
