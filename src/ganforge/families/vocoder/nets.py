@@ -57,6 +57,18 @@ class HifiGenerator(nn.Module):
         return torch.tanh(self.post(F.leaky_relu(x)))
 
 
+def judge(convs: nn.ModuleList, out: nn.Module, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+    """Leaky-ReLU convolutions then the output layer: (logits flattened per sample, every layer's features
+    for the feature-matching loss)."""
+    features = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), SLOPE)
+        features.append(x)
+    x = out(x)
+    features.append(x)
+    return x.flatten(1), features
+
+
 class PeriodDiscriminator(nn.Module):
     """The waveform folded into [B, 1, T / p, p] and judged by 2-D convolutions along time."""
 
@@ -74,14 +86,7 @@ class PeriodDiscriminator(nn.Module):
         b, c, t = x.shape
         if t % self.period:
             x = F.pad(x, (0, self.period - t % self.period), mode="reflect")
-        x = x.view(b, c, -1, self.period)
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), SLOPE)
-            features.append(x)
-        x = self.out(x)
-        features.append(x)
-        return x.flatten(1), features
+        return judge(self.convs, self.out, x.view(b, c, -1, self.period))
 
 
 class ScaleDiscriminator(nn.Module):
@@ -99,13 +104,7 @@ class ScaleDiscriminator(nn.Module):
         self.out = nn.Conv1d(c * 4, 1, 3, padding=1)
 
     def forward(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), SLOPE)
-            features.append(x)
-        x = self.out(x)
-        features.append(x)
-        return x.flatten(1), features
+        return judge(self.convs, self.out, x)
 
 
 class VocoderDiscriminator(nn.Module):
