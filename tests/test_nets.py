@@ -57,7 +57,8 @@ def _seed() -> None:
 
 
 def test_cases_cover_every_arch_and_size() -> None:
-    assert {arch for arch, _, _ in CASES} == set(MODEL_DESCRIPTIONS) - {"pix2pix", "cyclegan"}  # test_translation
+    # translation nets: test_translation; your own nets (python, keras): test_byo
+    assert {arch for arch, _, _ in CASES} == set(MODEL_DESCRIPTIONS) - {"pix2pix", "cyclegan", "python", "keras"}
     assert {size for _, size, _ in CASES} == {8, 28, 32, 64}
 
 
@@ -186,9 +187,9 @@ def test_config_constraints(cls: type, bad: dict) -> None:
 def test_model_config_class_and_descriptions() -> None:
     assert model_config_class("dcgan") is DCGANConfig
     assert model_config_class("keras-dcgan") is KerasDCGANConfig
-    assert list(MODEL_DESCRIPTIONS) == ["mlp", "dcgan", "resnet", "keras-dcgan"]
+    assert list(MODEL_DESCRIPTIONS) == ["mlp", "dcgan", "resnet", "keras-dcgan", "python", "keras"]
     assert all(text and "\n" not in text for text in MODEL_DESCRIPTIONS.values())
-    with pytest.raises(GanforgeError, match="Known: mlp, dcgan, resnet, keras-dcgan"):
+    with pytest.raises(GanforgeError, match="Known: mlp, dcgan, resnet, keras-dcgan, python, keras"):
         model_config_class("dcgna")
     with pytest.raises(GanforgeError):
         supported_sizes("nope")

@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 from torch import nn
-from train_helpers import SigintAt
+from train_helpers import SigintAt, assert_same_state, checkpoint_of
 
 import ganforge.losses as losses
 from ganforge import GanforgeError, generate, load_config, load_generator, resume, sample, train
@@ -30,38 +30,9 @@ from ganforge.training.trainer import NonFiniteLossError, TrainingInterrupted
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-# Python's own `random` is not used by training, and its state in a checkpoint depends on whether a
-# library imported for the first time (sklearn -> rich, for digits8) drew from it after seeding; so it
-# is left out of the bit-for-bit comparisons. Everything else (weights, optimizers, EMA, torch and NumPy
-# RNG, data position, config) must match.
-IGNORED = {"state.rng.python"}
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-def checkpoint_of(run: Path) -> dict[str, Any]:
-    return torch.load(run / "checkpoints" / "last.pt", weights_only=True)
-
-
-def assert_same_state(a: Any, b: Any, path: str = "state") -> None:
-    """Recursively equal: tensors with torch.equal (same dtype and shape), the rest with ==."""
-    if path in IGNORED:
-        return
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), f"{path}: keys differ"
-        for key in a:
-            assert_same_state(a[key], b[key], f"{path}.{key}")
-    elif isinstance(a, (list, tuple)):
-        assert isinstance(b, (list, tuple)) and len(a) == len(b), f"{path}: lengths differ"
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            assert_same_state(x, y, f"{path}[{i}]")
-    elif isinstance(a, torch.Tensor):
-        assert isinstance(b, torch.Tensor), f"{path}: not a tensor"
-        assert (a.dtype, a.shape) == (b.dtype, b.shape), f"{path}: {a.dtype} {a.shape} vs {b.dtype} {b.shape}"
-        assert torch.equal(a, b), f"{path}: tensors differ"
-    else:
-        assert a == b, f"{path}: {a!r} != {b!r}"
 
 
 def tensors_of(tree: Any) -> list[torch.Tensor]:

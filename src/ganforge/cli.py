@@ -206,7 +206,8 @@ def export(
         raise GanforgeError(f"unknown export format '{fmt}' for {family.name} runs: use {shown}")
     summary = family.export(loaded.model, fmt, out)
     parity = summary.get("max_abs_diff")
-    extra = f"; onnxruntime vs PyTorch max abs difference {parity:.2e}" if parity is not None else ""
+    checker = "Keras" if fmt == "keras" else "onnxruntime"
+    extra = f"; reloaded by {checker}: max abs difference {parity:.2e}" if parity is not None else ""
     config = f" and {summary['config']}" if "config" in summary else ""
     typer.echo(f"wrote {out}{config}{extra} (from {loaded.checkpoint}, step {loaded.step})")
 

@@ -12,33 +12,37 @@ from pydantic import Field
 from torch import nn
 
 from ganforge.errors import GanforgeError
-from ganforge.nets import dcgan, keras_dcgan, mlp, resnet
+from ganforge.nets import dcgan, keras_dcgan, keras_user, mlp, resnet, user
 from ganforge.nets.dcgan import DCGANConfig
 from ganforge.nets.keras_dcgan import KerasDCGANConfig
+from ganforge.nets.keras_user import KerasNetsConfig
 from ganforge.nets.layers import ArchSpec, check_image_shape, sizes_between
 from ganforge.nets.mlp import MLPConfig
 from ganforge.nets.resnet import ResNetConfig
+from ganforge.nets.user import UserNetsConfig
 from ganforge.registry import Registry, unknown_name_message
 
 __all__ = [
     "MODEL_DESCRIPTIONS",
     "DCGANConfig",
     "KerasDCGANConfig",
+    "KerasNetsConfig",
     "MLPConfig",
     "ModelConfig",
     "ResNetConfig",
+    "UserNetsConfig",
     "build_networks",
     "model_config_class",
     "supported_sizes",
 ]
 
 ModelConfig = Annotated[
-    MLPConfig | DCGANConfig | ResNetConfig | KerasDCGANConfig,
+    MLPConfig | DCGANConfig | ResNetConfig | KerasDCGANConfig | UserNetsConfig | KerasNetsConfig,
     Field(discriminator="arch"),
 ]
 
 ARCHS: Registry[ArchSpec] = Registry("model arch")
-for _module in (mlp, dcgan, resnet, keras_dcgan):
+for _module in (mlp, dcgan, resnet, keras_dcgan, user, keras_user):
     ARCHS.add(_module.SPEC.config.model_fields["arch"].default, _module.SPEC)
 
 MODEL_DESCRIPTIONS: dict[str, str] = {name: ARCHS.get(name).description for name in ARCHS}

@@ -34,8 +34,11 @@ AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 def treats_samples_independently(module: nn.Module) -> bool:
     """True when a network's output for one image depends on that image alone and a call changes no state:
     no normalization statistics (BatchNorm, running stats), minibatch std, dropout, parametrizations or
-    hooks (spectral norm's power iteration advances at every call)."""
+    hooks (spectral norm's power iteration advances at every call). A wrapper whose layers torch cannot see
+    (``opaque``, e.g. a Keras model) counts as batch-dependent."""
     for layer in module.modules():
+        if getattr(layer, "opaque", False):
+            return False
         if isinstance(layer, (_NormBase, _DropoutNd, MinibatchStd)) or parametrize.is_parametrized(layer):
             return False
         if layer._forward_pre_hooks or layer._forward_hooks:

@@ -7,6 +7,9 @@
   conditional).
 - ``onnx``: an ONNX graph with a dynamic batch axis, checked against PyTorch with onnxruntime (the
   largest absolute difference is returned).
+- ``keras``: a ``.keras`` file of a ``model.arch: keras`` run's generator (``keras.saving.load_model``),
+  loaded back with Keras and checked against the run's model (the largest absolute difference is returned).
+- Your own networks (``model.arch: python``) export as far as their modules allow tracing.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +28,12 @@ from torch import nn
 from ganforge.errors import GanforgeError
 from ganforge.families.images.model import ImageModel
 from ganforge.nets import build_networks
+from ganforge.nets.keras_user import export_keras
 from ganforge.version import __version__
 
-FORMATS = ("safetensors", "onnx", "torchscript")
-SUFFIXES = {"safetensors": (".safetensors",), "onnx": (".onnx",), "torchscript": (".pt", ".pth", ".ts")}
+FORMATS = ("safetensors", "onnx", "torchscript", "keras")
+SUFFIXES = {"safetensors": (".safetensors",), "onnx": (".onnx",), "torchscript": (".pt", ".pth", ".ts"),
+            "keras": (".keras",)}
 CHECK_BATCH = 4
 
 
@@ -54,16 +61,33 @@ def export_generator(model: ImageModel, fmt: str, out: str | Path) -> dict[str, 
                 "generator": "ema" if model.ema else "raw", "data": model.data_name}
         metadata_path(out).write_text(json.dumps(meta, indent=2) + "\n")
         summary["config"] = str(metadata_path(out))
+    elif fmt == "keras":
+        summary["max_abs_diff"] = export_keras(generator, out)
     elif fmt == "torchscript":
-        with warnings.catch_warnings():  # deprecated in favour of torch.export, still the portable format
+        with warnings.catch_warnings(), traceable(fmt):  # deprecated for torch.export, still the portable format
             warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)  # foreign modules (Keras) warn on constants
             traced = torch.jit.trace(generator, example_inputs(generator), check_trace=False)
         traced.save(str(out))
     else:
-        summary["max_abs_diff"] = export_onnx(generator, out)
+        with traceable(fmt):
+            summary["max_abs_diff"] = export_onnx(generator, out)
     for written in (out, metadata_path(out)) if fmt == "safetensors" else (out,):
         with_user_permissions(written)
     return summary
+
+
+@contextmanager
+def traceable(fmt: str) -> Iterator[None]:
+    """A generator the tracer cannot follow (your own or Keras networks) fails with one line naming the format."""
+    try:
+        yield
+    except GanforgeError:
+        raise
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:160]
+        raise GanforgeError(f"this generator cannot be exported as {fmt} ({type(exc).__name__}: {first}); "
+                            "try --format safetensors") from None
 
 
 def with_user_permissions(path: Path) -> None:
@@ -90,6 +114,7 @@ def export_onnx(generator: nn.Module, out: Path) -> float:
     names = ["z", "labels"][: len(inputs)]
     with warnings.catch_warnings():  # the TorchScript-based exporter is deprecated, but needs no onnxscript
         warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(generator, inputs, str(out), input_names=names, output_names=["images"],
                           dynamic_axes={name: {0: "batch"} for name in [*names, "images"]}, dynamo=False)
     session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
