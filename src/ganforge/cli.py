@@ -30,6 +30,8 @@ def train(
     config: Annotated[Path | None, typer.Option("--config", help="YAML config file (over the preset).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override KEY=VALUE, e.g. optim.g_lr=1e-4.")] = None,
     steps: StepsOption = None,
+    minutes: Annotated[float | None, typer.Option("--minutes", help="Train for this wall-clock budget instead of "
+                                                  "a step count (the steps done are recorded).", min=0.01)] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Run folder (default runs/PRESET-TIME).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed: same seed, same run.", min=0,
                                              max=SEED_MAX)] = None,
@@ -49,9 +51,12 @@ def train(
     options: dict = {}
     if data is not None:
         options.setdefault("data", {})["name"] = data
-    for key, value in (("steps", steps), ("seed", seed), ("device", device), ("compile", compile_ or None)):
+    for key, value in (("steps", steps), ("minutes", minutes), ("seed", seed), ("device", device),
+                       ("compile", compile_ or None)):
         if value is not None:
             options.setdefault("train", {})[key] = value
+    if steps is not None and minutes is None:  # --steps wins over a train.minutes in the preset or config file
+        options["train"]["minutes"] = None
     cfg = load_config(preset, config, options, set_ or [])
     run_dir = train_run(cfg, out, progress=not quiet)
     _done(run_dir)

@@ -74,6 +74,8 @@ class TrainConfig(StrictModel):
     """The loop: length, seed, device, precision, EMA and how often to write things."""
 
     steps: int = Field(2000, gt=0, description="generator steps")
+    minutes: float | None = Field(None, gt=0, description="train for this wall-clock budget instead of `steps`; the "
+                                  "run records the steps it did in `steps` (an explicit --steps turns it off)")
     seed: int = Field(0, ge=0, lt=2**32)
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1, ...")
     amp: Literal["none", "bf16", "fp16"] = "none"

@@ -23,6 +23,7 @@ from ganforge.families import family_of, validate
 from ganforge.families.base import Family, SampleRequest, TrainingContext
 from ganforge.parallel import broadcast_string, current_world, init_distributed, sync_batchnorm
 from ganforge.run_folder import RunFolder, default_run_dir
+from ganforge.training.budget import UNPLANNED_STEPS, TimeBudget
 from ganforge.training.callbacks import LossPlot, MetricsLog, ProgressBar
 from ganforge.training.checkpoint import load_checkpoint, seed_everything
 from ganforge.training.trainer import Callback, Trainer
@@ -43,16 +44,26 @@ def train(
         raise GanforgeError(
             f"{run.root} already holds a run; continue it with `ganforge resume {run.root}` or pick another --out"
         )
-    if steps is not None:
-        config = config.with_section("train", steps=steps)
+    if steps is not None:  # an explicit step count wins over a time budget
+        config = config.with_section("train", steps=steps, minutes=None)
     world = current_world()
     init_distributed(world, resolve_device(config.train.device))
     run = RunFolder(Path(broadcast_string(str(run.root), world)))  # one folder for every process
-    trainer, config = build_trainer(config, run, progress, callbacks)  # fails on bad data before any write
+    minutes = getattr(config.train, "minutes", None)
+    budget = [TimeBudget(minutes, world)] if minutes else []
+    trainer, config = build_trainer(config, run, progress, [*budget, *callbacks])  # fails on bad data first
     if world.is_main:
         run.root.mkdir(parents=True, exist_ok=True)
         run.config.write_text(config.to_yaml())
-    trainer.fit(config.train.steps)
+    if not budget:
+        trainer.fit(config.train.steps)
+        return run.root
+    budget[0].on_plan = lambda total: trainer.extra_state["config"]["train"].update(steps=total)
+    try:
+        trainer.fit(UNPLANNED_STEPS)
+    finally:  # also when stopped: config.yaml records the planned steps, which resume continues to
+        if world.is_main and trainer.total_steps < UNPLANNED_STEPS:
+            run.config.write_text(config.with_section("train", steps=trainer.total_steps).to_yaml())
     return run.root
 
 

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from ganforge.training.budget import UNPLANNED_STEPS
 from ganforge.training.trainer import Callback, Trainer
 from ganforge.viz import plot_losses, save_grid
 
@@ -26,12 +27,18 @@ class ProgressBar(Callback):
         self.shown: dict[str, str] = {}
 
     def on_train_start(self, trainer: Trainer) -> None:
-        self.bar = tqdm(total=trainer.total_steps, initial=trainer.step, disable=not self.enabled,
+        self.bar = tqdm(total=self.total(trainer), initial=trainer.step, disable=not self.enabled,
                         unit="step", dynamic_ncols=True, file=sys.stderr, mininterval=0.5)
 
     def on_step_end(self, trainer: Trainer) -> None:
         assert self.bar is not None
+        if self.bar.total != self.total(trainer):  # a time budget re-planned the run: the bar shows time left
+            self.bar.total = self.total(trainer)
         self.bar.update(1)
+
+    @staticmethod
+    def total(trainer: Trainer) -> int | None:
+        return None if trainer.total_steps >= UNPLANNED_STEPS else trainer.total_steps
 
     def on_log(self, trainer: Trainer, record: dict[str, float]) -> None:
         assert self.bar is not None

@@ -139,7 +139,7 @@ class Trainer:
         self._notify(lambda cb: cb.on_train_start(self))
         try:
             with _deferred_interrupt() as interrupted:
-                while self.step < total_steps and not interrupted():
+                while self.step < self.total_steps and not interrupted():  # a time budget may re-plan it
                     self._one_step()
                 if self.saved_step != self.step:
                     self.save_checkpoint()

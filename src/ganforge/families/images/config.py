@@ -28,7 +28,8 @@ class AdaConfig(StrictModel):
 class EvalConfig(StrictModel):
     """Evaluation during training (off by default: it costs time)."""
 
-    every: int = Field(0, ge=0, description="evaluate every N steps; 0 turns it off")
+    every: int = Field(0, ge=0, description="evaluate every N steps; 0 turns it off (except with a time budget of "
+                       "10 minutes or more: then every 1000 steps)")
     metrics: list[str] = Field(default_factory=lambda: ["fid"], description="fid, kid, is, pr, dc")
     n: int = Field(2000, ge=2, description="generated images per evaluation (and at most this many real)")
     extractor: str = Field("auto", description="digits, inception, or auto (digits for 1x28x28)")

@@ -47,8 +47,8 @@ def evaluate_folder(path: Path, request: EvalRequest, n: int) -> dict[str, Any]:
     return evaluate_tensor(images, source, request.against or "digits", request, n)
 
 
-def evaluation_callback(context: TrainingContext, network: nn.Module) -> Evaluation:
-    """Every ``eval.every`` steps: metrics of ``eval.n`` samples from fixed noise, logged as ``eval_*``; keeps
+def evaluation_callback(context: TrainingContext, network: nn.Module, every: int) -> Evaluation:
+    """Every ``every`` steps: metrics of ``eval.n`` samples from fixed noise, logged as ``eval_*``; keeps
     ``checkpoints/best.pt`` by ``eval.best``. Under DDP every process embeds its share of the images."""
     config, world = context.config, context.world
     settings = config.eval
@@ -75,7 +75,7 @@ def evaluation_callback(context: TrainingContext, network: nn.Module) -> Evaluat
         return flatten_scores(results)
 
     lower_is_better = LOWER_IS_BETTER.get(settings.best or "", True)
-    return Evaluation(network, evaluate, settings.every, settings.best, context.run.best_checkpoint,
+    return Evaluation(network, evaluate, every, settings.best, context.run.best_checkpoint,
                       context.metrics_log, writer=context.writes, lower_is_better=lower_is_better)
 
 

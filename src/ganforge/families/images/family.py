@@ -27,6 +27,17 @@ from ganforge.training.callbacks import SampleGrid, generator_images
 from ganforge.viz import save_grid, save_images
 
 GRID_NOISE_OFFSET = 7919  # the fixed preview noise is drawn from seed + this, apart from training noise
+BEST_AFTER_MINUTES = 10.0  # a time budget this long affords evaluation during training to keep best.pt
+BUDGET_EVAL_EVERY = 1000  # steps between those evaluations (2,000 images: about 5% of a CPU run's time)
+
+
+def evaluation_every(config: ImagesConfig) -> int:
+    """``eval.every``; when it is 0, evaluation still runs (keeping checkpoints/best.pt) in a run with a time
+    budget of at least BEST_AFTER_MINUTES."""
+    if config.eval.every:
+        return config.eval.every
+    minutes = config.train.minutes
+    return BUDGET_EVAL_EVERY if minutes is not None and minutes >= BEST_AFTER_MINUTES else 0
 
 
 class ImagesFamily(Family):
@@ -92,8 +103,9 @@ class ImagesFamily(Family):
             labels = None if labels is None else labels.to(context.device)  # one class per column
             callbacks.append(SampleGrid(context.run.samples, lambda: generator_images(recipe.sampler, noise, labels),
                                         config.train.sample_every, recipe.num_classes or None))
-        if config.eval.every:  # every process evaluates its share of the images; rank 0 logs
-            callbacks.append(evaluation_callback(context, recipe.sampler))
+        every = evaluation_every(config)
+        if every:  # every process evaluates its share of the images; rank 0 logs
+            callbacks.append(evaluation_callback(context, recipe.sampler, every))
         return callbacks
 
     def checkpoint_info(self, config: ImagesConfig, data: ImageDataset) -> dict[str, Any]:
