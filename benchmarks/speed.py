@@ -44,6 +44,7 @@ from ganforge.devices import prepare_memory, resolve_device
 from ganforge.families import family_of
 from ganforge.nets import build_networks
 from ganforge.training.cpu_memory import keep_freed_memory
+from ganforge.training.threads import AdaptiveThreads
 from ganforge.training.trainer import Trainer
 
 MODELS = {
@@ -113,7 +114,8 @@ def ganforge_loop(config, device: torch.device, steps: int, warmup: int) -> tupl
     recipe = family_of(config).build_recipe(config, dataset, device)
     stream = BatchStream(dataset, BATCH, config.train.seed, device)
     checkpoint = Path(tempfile.mkdtemp()) / "last.pt"  # written once at the end of each fit
-    trainer = Trainer(recipe, stream, checkpoint, {}, [], 25, 10**9)
+    adapt = device.type == "cpu" and config.train.adapt_threads  # as `ganforge train` sets it up
+    trainer = Trainer(recipe, stream, checkpoint, {}, [AdaptiveThreads()] if adapt else [], 25, 10**9)
     trainer.fit(warmup)
     start = time.perf_counter()
     trainer.fit(warmup + steps)
@@ -197,7 +199,7 @@ def run_reference(overrides: list[str], steps: int, warmup: int, device_name: st
                           steps, warmup, device, workers)
 
 
-def run_ganforge(overrides: list[str], steps: int, warmup: int, device_name: str, amp: str
+def run_ganforge(overrides: list[str], steps: int, warmup: int, device_name: str, amp: str, rate_only: bool = False
                  ) -> tuple[float, float, float, float]:
     """Images/s of ganforge's trainer set up as ``ganforge train`` does, then (float32 only) the share of the
     matmul peak a step reaches, sampling images/s and peak memory."""
@@ -206,7 +208,7 @@ def run_ganforge(overrides: list[str], steps: int, warmup: int, device_name: str
     prepare_memory(config.train.reuse_cpu_memory, device)
     torch.manual_seed(0)
     rate, trainer = ganforge_loop(config, device, steps, warmup)
-    if amp != "none":
+    if amp != "none" or rate_only:
         return rate, 0.0, 0.0, 0.0
     peak_share = step_flops(trainer) / (BATCH / rate) / matmul_peak(device)
     sampling = sampling_rate(trainer.recipe.generator, config.model.z_dim, device)
@@ -240,10 +242,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each loop; the best counts")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quick", action="store_true", help="a smoke run: dcgan-28, 3 steps, no workers")
+    parser.add_argument("--busy", action="store_true", help="the busy-machine case: each loop alone and beside a "
+                        "process that keeps one core busy (benchmarks/busy_machine.py)")
     args = parser.parse_args()
     if args.quick:
         args.models, args.steps, args.warmup, args.workers, args.rounds = ["dcgan-28"], 3, 1, 0, 1
     device = resolve_device(args.device)
+    if args.busy:
+        print_busy_case(args, str(device))
+        return
     print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}, batch {BATCH}, "
           f"{args.steps} timed steps after {args.warmup}, best of {args.rounds} alternating rounds")
     print("| model | reference img/s | ganforge img/s | ratio | reference with ganforge's malloc setting img/s "
@@ -254,6 +261,24 @@ def main() -> None:
         print(f"| {name} | {r.reference:.0f} | {r.ours:.0f} | {r.ours / r.reference:.2f}x | {r.reference_reused:.0f} "
               f"({r.ours / r.reference_reused:.2f}x) | {r.ours_bf16:.0f} ({r.ours_bf16 / r.reference:.2f}x) "
               f"| {100 * r.peak_share:.1f}% | {r.sampling:.0f} | {r.memory:.0f} |", flush=True)
+
+
+def print_busy_case(args: argparse.Namespace, device_name: str) -> None:
+    from busy_machine import busy_table
+
+    model = MODELS[args.models[0]]
+    fixed = [*model, "train.adapt_threads=false"]
+    loops = {
+        "reference (plain PyTorch loop)": lambda: in_fresh_process(run_reference, model, args.steps, args.warmup,
+                                                                   device_name, args.workers, False),
+        "ganforge (adaptive threads, the default)": lambda: in_fresh_process(
+            run_ganforge, model, args.steps, args.warmup, device_name, "none", True)[0],
+        "ganforge, train.adapt_threads=false": lambda: in_fresh_process(
+            run_ganforge, fixed, args.steps, args.warmup, device_name, "none", True)[0],
+    }
+    print(f"busy-machine case: {args.models[0]}, {torch.get_num_threads()} threads at the start, {args.steps} "
+          f"timed steps after {args.warmup}, best of {args.rounds}")
+    print("\n".join(busy_table(loops, args.rounds)), flush=True)
 
 
 if __name__ == "__main__":

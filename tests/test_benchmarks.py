@@ -33,3 +33,23 @@ def test_toy2d_benchmark_quick_mode_prints_the_table():
     out = run_script("benchmarks/toy2d.py", "--quick")
     rows = [line for line in out.splitlines() if line.startswith("| | ")]
     assert len(rows) == 4 and " / 25 " in rows[0]  # pack 1 and 2: one seed and its mean each
+
+
+def test_busy_machine_case_measures_each_loop_alone_and_beside_a_busy_process():
+    import multiprocessing
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))  # also for the spawned busy process, which imports the module
+    from busy_machine import busy_table
+
+    children: list[int] = []  # processes running beside each measurement
+
+    def measure() -> float:
+        children.append(len(multiprocessing.active_children()))
+        return 100.0 if len(children) == 1 else 50.0
+
+    try:
+        rows = busy_table({"loop": measure}, rounds=1)
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    assert rows[-1] == "| loop | 100 | 50 | 2.00x |"
+    assert children == [0, 1]  # alone, then beside the busy process

@@ -85,6 +85,8 @@ class TrainConfig(StrictModel):
     sample_every: int = Field(500, gt=0)
     checkpoint_every: int = Field(500, gt=0)
     grid_size: int = Field(64, gt=0, description="images in each sample grid")
+    adapt_threads: bool = Field(True, description="CPU: use only the cores other processes leave free, re-checked "
+                                "every 10 s (at most the threads the run started with); false pins the thread count")
     reuse_cpu_memory: bool = Field(True, description="CPU: keep freed memory for the next step instead of handing "
                                    "it back to the OS (glibc malloc; faster steps, the process keeps its peak memory)")
     compile: bool = Field(False, description="torch.compile G and D (pays on CUDA; on a 2-core CPU it was slower)")

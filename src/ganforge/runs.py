@@ -26,6 +26,7 @@ from ganforge.run_folder import RunFolder, default_run_dir
 from ganforge.training.budget import UNPLANNED_STEPS, TimeBudget
 from ganforge.training.callbacks import LossPlot, MetricsLog, ProgressBar
 from ganforge.training.checkpoint import load_checkpoint, seed_everything
+from ganforge.training.threads import AdaptiveThreads
 from ganforge.training.trainer import Callback, Trainer
 
 
@@ -113,6 +114,8 @@ def build_trainer(config: RunConfig, run: RunFolder, progress: bool = False,
     own: list[Callback] = []
     if metrics is not None:  # only rank 0 writes files
         own = [ProgressBar(progress), metrics, LossPlot(run.loss_plot, metrics, config.train.sample_every)]
+    if device.type == "cpu" and not world.distributed and getattr(config.train, "adapt_threads", False):
+        own.append(AdaptiveThreads())  # not under DDP: sibling processes would count each other as busy
     own += family.callbacks(context)
     extra = {"config": config.model_dump(mode="json"), "threads": torch.get_num_threads(), "device": str(device),
              **family.checkpoint_info(config, data)}
