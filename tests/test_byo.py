@@ -84,18 +84,26 @@ def nets_file(tmp_path_factory) -> Path:
     return path
 
 
+def nets_config(arch: str, file: Path, g: str, d: str, *overrides: str):
+    return load_config("default", overrides=[*TINY, f"model.arch={arch}", f"model.generator={file}:{g}",
+                                             f"model.discriminator={file}:{d}", "model.z_dim=8", *overrides])
+
+
 def python_config(nets_file: Path, *overrides: str, g: str = "G", d: str = "D"):
-    return load_config("default", overrides=[*TINY, "model.arch=python", f"model.generator={nets_file}:{g}",
-                                             f"model.discriminator={nets_file}:{d}", "model.z_dim=8", *overrides])
+    return nets_config("python", nets_file, g, d, *overrides)
 
 
-def test_python_nets_train_sample_and_resume_exactly(nets_file, tmp_path):
-    cfg = python_config(nets_file)
+def trained_twice(cfg, tmp_path: Path) -> Path:
+    """A 6-step run, checked equal to 3 steps + a resume to 6 (G, D, EMA, optimizers, RNG, data position)."""
     full = train(cfg, out=tmp_path / "full", steps=6)
     half = train(cfg, out=tmp_path / "half", steps=3)
     resume(half, steps=6, progress=False)
     assert_same_state(checkpoint_of(full), checkpoint_of(half))
-    loaded = load_run(full)
+    return full
+
+
+def test_python_nets_train_sample_and_resume_exactly(nets_file, tmp_path):
+    loaded = load_run(trained_twice(python_config(nets_file), tmp_path))
     assert loaded.model.generator.image_shape == (1, 8, 8)
     images = loaded.family.sample(loaded.model, _request(n=3))
     assert images.shape == (3, 1, 8, 8) and images.abs().max() <= 1
@@ -168,17 +176,12 @@ def keras_file(tmp_path_factory) -> Path:
 
 
 def keras_config(keras_file: Path, *overrides: str):
-    return load_config("default", overrides=[*TINY, "model.arch=keras", f"model.generator={keras_file}:make_g",
-                                             f"model.discriminator={keras_file}:make_d", "model.z_dim=8", *overrides])
+    return nets_config("keras", keras_file, "make_g", "make_d", *overrides)
 
 
 def test_keras_nets_train_resume_exactly_sample_and_export(keras_file, tmp_path):
-    cfg = keras_config(keras_file)
-    full = train(cfg, out=tmp_path / "full", steps=6)
-    half = train(cfg, out=tmp_path / "half", steps=3)
-    resume(half, steps=6, progress=False)
-    a, b = checkpoint_of(full), checkpoint_of(half)
-    assert_same_state(a, b)
+    full = trained_twice(keras_config(keras_file), tmp_path)
+    a = checkpoint_of(full)
     assert not torch.equal(a["recipe"]["generator"]["net.weights.0"], a["recipe"]["ema"]["model"]["net.weights.0"])
     loaded = load_run(full)
     images = loaded.family.sample(loaded.model, _request(n=2))
