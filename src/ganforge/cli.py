@@ -253,7 +253,8 @@ def eval_(
     metrics: Annotated[str | None, typer.Option("--metrics", help="Comma list of metrics (see `ganforge list`); "
                                                 "default: the family's.")] = None,
     n: Annotated[int | None, typer.Option("--n", help="Generated samples (default: the family's).", min=2)] = None,
-    extractor: Annotated[str, typer.Option("--extractor", help="Images: digits, inception, or auto.")] = "auto",
+    extractor: Annotated[str, typer.Option("--extractor",
+                                           help="Images: digits, fashion, inception, or auto.")] = "auto",
     weights: Annotated[str | None, typer.Option("--weights", help="Weights file for the extractor.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Noise seed for the generated samples.", min=0, max=SEED_MAX)] = 0,
     no_ema: NoEmaOption = False,

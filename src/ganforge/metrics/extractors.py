@@ -1,6 +1,7 @@
 """Feature extractors by name: the network whose features the metrics compare, and its protocol.
 
-``digits`` (= ``digits-v1``, this project's committed digit CNN, offline), ``inception`` (the standard FID
+``digits`` (= ``digits-v1``, this project's committed digit CNN, offline), ``fashion`` (= ``fashion-v1``, the
+same CNN trained on the Fashion-MNIST training split, offline), ``inception`` (the standard FID
 Inception-v3, TensorFlow port; weights from the torch hub cache, ``--weights PATH`` or a download), or any
 ``nn.Module`` from Python through ``FeatureExtractor.from_module``.
 """
@@ -19,6 +20,8 @@ from ganforge.registry import unknown_name_message
 
 EXTRACTOR_DESCRIPTIONS = {
     "digits": "digits-v1: ganforge's digit CNN (128-d features, 10 classes), offline; default for 1x28x28 data",
+    "fashion": "fashion-v1: the same CNN trained on the Fashion-MNIST training split, offline; default for "
+               "1x28x28 fashion-mnist runs",
     "inception": "FID Inception-v3 (TensorFlow 2015-12-05 port, 2048-d pool features); needs its weights",
 }
 
@@ -66,19 +69,27 @@ class _DictOutput(nn.Module):
         return out if isinstance(out, dict) else {"features": out.flatten(1)}
 
 
-def _digits(weights: str | None) -> FeatureExtractor:
+def _small_cnn(version: str, weights: str | None) -> FeatureExtractor:
     from pathlib import Path
 
-    from ganforge.metrics.digits_net import DIGITS_VERSION, FEATURE_DIM, INPUT_SIZE, load_digits_net
+    from ganforge.metrics.digits_net import FEATURE_DIM, INPUT_SIZE, load_released_net
 
-    network = load_digits_net(Path(weights) if weights else None)
+    network = load_released_net(version, Path(weights) if weights else None)
     protocol = {
-        "version": DIGITS_VERSION,
+        "version": version,
         "feature_dim": FEATURE_DIM,
         "resize": f"bilinear with antialias to {INPUT_SIZE}x{INPUT_SIZE} (none when already that size)",
         "color": "RGB to gray by ITU-R 601 luminance",
     }
-    return FeatureExtractor(DIGITS_VERSION, network, protocol=protocol, batch_size=500)
+    return FeatureExtractor(version, network, protocol=protocol, batch_size=500)
+
+
+def _digits(weights: str | None) -> FeatureExtractor:
+    return _small_cnn("digits-v1", weights)
+
+
+def _fashion(weights: str | None) -> FeatureExtractor:
+    return _small_cnn("fashion-v1", weights)
 
 
 def _inception(weights: str | None) -> FeatureExtractor:
@@ -97,6 +108,8 @@ def _inception(weights: str | None) -> FeatureExtractor:
 _BUILDERS: dict[str, Callable[[str | None], FeatureExtractor]] = {
     "digits": _digits,
     "digits-v1": _digits,
+    "fashion": _fashion,
+    "fashion-v1": _fashion,
     "inception": _inception,
 }
 
@@ -109,6 +122,13 @@ def build_extractor(name: str, weights: str | None = None) -> FeatureExtractor:
         return _BUILDERS[name](weights)
 
 
-def default_extractor_name(image_shape: tuple[int, int, int]) -> str:
-    """``digits`` for 28x28 grayscale images, ``inception`` for anything else."""
-    return "digits" if tuple(image_shape) == (1, 28, 28) else "inception"
+# data sets with their own feature network (at 1x28x28); other 1x28x28 data get digits-v1
+DATA_EXTRACTORS = {"fashion-mnist": "fashion"}
+
+
+def default_extractor_name(image_shape: tuple[int, int, int], data_name: str | None = None) -> str:
+    """For 28x28 grayscale images: ``fashion`` when the data is fashion-mnist, else ``digits``; for anything
+    else ``inception``."""
+    if tuple(image_shape) != (1, 28, 28):
+        return "inception"
+    return DATA_EXTRACTORS.get(data_name or "", "digits")

@@ -32,7 +32,8 @@ class EvalConfig(StrictModel):
                        "10 minutes or more: then every 1000 steps)")
     metrics: list[str] = Field(default_factory=lambda: ["fid"], description="fid, kid, is, pr, dc")
     n: int = Field(2000, ge=2, description="generated images per evaluation (and at most this many real)")
-    extractor: str = Field("auto", description="digits, inception, or auto (digits for 1x28x28)")
+    extractor: str = Field("auto", description="digits, fashion, inception, or auto (fashion for 1x28x28 "
+                           "fashion-mnist, digits for other 1x28x28)")
     weights: str | None = Field(None, description="weights file for the extractor")
     against: str | None = Field(None, description="reference data set; None: data.name")
     best: str | None = Field("fid", description="keep checkpoints/best.pt by this metric; None: no best")

@@ -31,7 +31,8 @@ def evaluate_generator(generator: nn.Module, source: str, data_name: str, reques
 
 def evaluate_tensor(images: Tensor, source: str, against: str, request: EvalRequest, n: int) -> dict[str, Any]:
     metrics = parse_metrics(request.metrics or DEFAULT_METRICS)
-    name = default_extractor_name(tuple(images.shape[1:])) if request.extractor == "auto" else request.extractor
+    auto = request.extractor == "auto"
+    name = default_extractor_name(tuple(images.shape[1:]), against) if auto else request.extractor
     extractor = build_extractor(name, request.weights)
     return evaluate_images(images, against, extractor, metrics, n, source, request.device)
 
@@ -59,9 +60,9 @@ def evaluation_callback(context: TrainingContext, network: nn.Module, every: int
             f"(they give: {', '.join(score_keys(metrics))})"
         )
     image_shape = tuple(context.data.image_shape)
-    name = default_extractor_name(image_shape) if settings.extractor == "auto" else settings.extractor
-    extractor = build_extractor(name, settings.weights)
     against = settings.against or config.data.name
+    name = default_extractor_name(image_shape, against) if settings.extractor == "auto" else settings.extractor
+    extractor = build_extractor(name, settings.weights)
 
     def gather(extracted: tuple[Tensor, Tensor | None]) -> tuple[Tensor, Tensor | None]:
         parts = gather_in_rank_order(extracted, world)  # each process extracted its share of the images
