@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from train_digits_net import accuracy  # scripts/ is on the path when this script runs
 
 from ganforge.data import build_dataset
 from ganforge.data.builtin import DEBIAN_FASHION_DIR, read_idx
@@ -36,14 +37,6 @@ def fashion_test_split() -> tuple[torch.Tensor, torch.Tensor]:
                             "dataset-fashion-mnist")
     images = torch.from_numpy(read_idx(images_file).copy()).unsqueeze(1).float() / 127.5 - 1
     return images, torch.from_numpy(read_idx(labels_file).astype("int64"))
-
-
-def accuracy(net: DigitsNet, images: torch.Tensor, labels: torch.Tensor) -> float:
-    """Share of images whose arg-max class is the label."""
-    net.eval()
-    with torch.no_grad():
-        predicted = torch.cat([net(part)["logits"].argmax(1) for part in images.split(500)])
-    return float((predicted == labels).float().mean())
 
 
 def main() -> None:
