@@ -9,6 +9,7 @@ import torch
 
 from ganforge.data import DATASET_DESCRIPTIONS, build_dataset
 from ganforge.data.base import ImageDataset
+from ganforge.data.clusters import label_shares, self_conditioned
 from ganforge.data.stream import BatchStream
 from ganforge.errors import GanforgeError
 from ganforge.families.base import EvalRequest, Family, SampleRequest, TrainingContext
@@ -63,7 +64,13 @@ class ImagesFamily(Family):
     # --- training ------------------------------------------------------------------------------------
 
     def build_data(self, config: ImagesConfig) -> ImageDataset:
-        return build_dataset(config.data.name, config.data.size, config.data.channels, config.data.root)
+        data = build_dataset(config.data.name, config.data.size, config.data.channels, config.data.root)
+        if config.data.clusters:
+            if not getattr(config.model, "conditional", False):
+                raise GanforgeError("data.clusters (self-conditioning) trains a conditional model on the clusters: "
+                                    "use preset selfcond, or set model.g_cond and model.d_cond")
+            return self_conditioned(data, config.data.clusters, config.train.seed)
+        return data
 
     def fit_config(self, config: ImagesConfig, data: ImageDataset) -> ImagesConfig:
         """A conditional config with ``model.num_classes`` taken from the data (checked against it when set)."""
@@ -84,9 +91,12 @@ class ImagesFamily(Family):
 
     def build_recipe(self, config: ImagesConfig, data: ImageDataset, device: torch.device) -> GANRecipe:
         generator, discriminator = build_networks(config.model, tuple(data.image_shape))
-        return build_gan_recipe(generator, discriminator, config.model.z_dim, config.loss, config.optim,
-                                config.train, device, config.data.diffaugment, config.data.ada,
-                                aux_classes=getattr(config.model, "d_cond", "none") == "acgan")
+        recipe = build_gan_recipe(generator, discriminator, config.model.z_dim, config.loss, config.optim,
+                                  config.train, device, config.data.diffaugment, config.data.ada,
+                                  aux_classes=getattr(config.model, "d_cond", "none") == "acgan")
+        if config.data.clusters:  # evaluation during training draws the clusters by their shares, as sampling does
+            recipe.sampler.label_prior = torch.tensor(label_shares(data), dtype=torch.float64)
+        return recipe
 
     def build_stream(self, config: ImagesConfig, data: ImageDataset, device: torch.device, world: World
                      ) -> BatchStream:
@@ -109,7 +119,10 @@ class ImagesFamily(Family):
         return callbacks
 
     def checkpoint_info(self, config: ImagesConfig, data: ImageDataset) -> dict[str, Any]:
-        return {"image_shape": list(data.image_shape)}
+        info: dict[str, Any] = {"image_shape": list(data.image_shape)}
+        if config.data.clusters:
+            info["label_prior"] = label_shares(data)
+        return info
 
     # --- using a run ---------------------------------------------------------------------------------
 

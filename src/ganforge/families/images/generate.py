@@ -19,6 +19,8 @@ def generator_from_state(model_config: Any, state: dict[str, Any], device: torch
     use_ema = ema and recipe_state.get("ema") is not None
     generator.load_state_dict(recipe_state["ema"]["model"] if use_ema else recipe_state["generator"])
     generator.z_dim = model_config.z_dim
+    if state.get("label_prior"):  # a self-conditioned run: its clusters' shares of the data
+        generator.label_prior = torch.tensor(state["label_prior"], dtype=torch.float64)
     return generator.to(device).eval()
 
 
@@ -27,11 +29,22 @@ def balanced_labels(n: int, num_classes: int) -> Tensor | None:
     return torch.arange(n) % num_classes if num_classes else None
 
 
+def labels_by_prior(n: int, prior: Tensor) -> Tensor:
+    """``n`` labels with each class's count its share of ``n`` (largest remainders), in a fixed mixed order."""
+    share = prior / prior.sum() * n
+    counts = share.floor().long()
+    counts[torch.argsort(share - counts, descending=True, stable=True)[: n - int(counts.sum())]] += 1
+    labels = torch.repeat_interleave(torch.arange(len(prior)), counts)
+    return labels[torch.randperm(n, generator=torch.Generator().manual_seed(0))]
+
+
 def class_labels(generator: nn.Module, n: int, class_index: int | None) -> Tensor | None:
-    """The labels ``generate`` uses: all ``class_index``, or balanced over the classes when it is None."""
+    """The labels ``generate`` uses: all ``class_index``, or balanced over the classes when it is None (by the
+    classes' shares of the data for a self-conditioned generator, which has a ``label_prior``)."""
     num_classes = getattr(generator, "num_classes", 0)
+    prior = getattr(generator, "label_prior", None)
     if class_index is None:
-        return balanced_labels(n, num_classes)
+        return balanced_labels(n, num_classes) if prior is None else labels_by_prior(n, prior)
     if not num_classes:
         raise GanforgeError(
             "this run is unconditional, so it cannot make a chosen class; train a conditional one "

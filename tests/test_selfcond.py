@@ -1,0 +1,56 @@
+"""Self-conditioning: k-means cluster labels, a conditional model on them, samples drawn by cluster sizes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ganforge import GanforgeError, load_config, train
+from ganforge.data.clusters import cluster_labels
+from ganforge.families.images.generate import class_labels, labels_by_prior
+from ganforge.runs import load_run
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def test_clusters_separate_obvious_groups_and_repeat_for_a_seed():
+    dark = torch.randint(0, 30, (12, 1, 8, 8), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    bright = torch.randint(220, 255, (8, 1, 8, 8), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
+    labels = cluster_labels(torch.cat([dark, bright]), clusters=2, seed=3)
+    assert len(set(labels[:12].tolist())) == 1 and len(set(labels[12:].tolist())) == 1
+    assert labels[0] != labels[12]
+    assert torch.equal(labels, cluster_labels(torch.cat([dark, bright]), clusters=2, seed=3))
+    with pytest.raises(GanforgeError, match="data.clusters=1"):
+        cluster_labels(dark, clusters=1, seed=0)
+
+
+def test_labels_by_prior_give_each_class_its_share():
+    labels = labels_by_prior(10, torch.tensor([0.5, 0.3, 0.2], dtype=torch.float64))
+    assert torch.bincount(labels).tolist() == [5, 3, 2]
+    assert not torch.equal(labels, labels.sort().values)  # mixed, not in blocks
+    assert torch.bincount(labels_by_prior(7, torch.tensor([1.0, 1.0, 1.0]))).tolist() == [3, 2, 2]
+
+
+TINY = ["data.name=digits8", "data.batch_size=16", "data.clusters=4", "model.z_dim=16", "model.g_width=8",
+        "model.d_width=8", "train.steps=4", "train.log_every=2", "train.sample_every=2", "train.grid_size=4",
+        "train.device=cpu"]
+
+
+def test_a_self_conditioned_run_samples_its_clusters_by_their_sizes(tmp_path):
+    run = train(load_config("selfcond", overrides=TINY), out=tmp_path / "r", progress=False)
+    state = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert len(state["label_prior"]) == 4 and sum(state["label_prior"]) == pytest.approx(1.0)
+    loaded = load_run(run)
+    generator = loaded.model.generator
+    assert loaded.config.model.num_classes == 4
+    counts = torch.bincount(class_labels(generator, 1000, None), minlength=4).double() / 1000
+    assert counts.tolist() == pytest.approx(state["label_prior"], abs=1e-3)
+    assert class_labels(generator, 3, 2).tolist() == [2, 2, 2]  # one cluster on request
+
+
+def test_clusters_need_a_conditional_model():
+    from ganforge.families import family_of
+
+    config = load_config("default", overrides=["data.name=digits8", "data.clusters=3"])
+    with pytest.raises(GanforgeError, match="data.clusters .* conditional model"):
+        family_of(config).build_data(config)
