@@ -285,6 +285,25 @@ def eval_(
     typer.echo(json.dumps(results) if as_json else family.report(results))
 
 
+@app.command()
+def doctor(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (any family; sample checks for image runs).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: diagnoses and checks.")] = False,
+    checkpoint: CheckpointOption = "last",
+    n: Annotated[int, typer.Option("--n", help="Samples for the sample checks (image runs).", min=16,
+                                   max=10_000)] = 256,
+) -> None:
+    """Explain a failing run in plain words: each problem seen, with the fix to try and its config key.
+    Exits 0 when it finds no problem, 1 when it finds one."""
+    import json
+
+    from ganforge.doctor import examine
+
+    report = examine(run_dir, checkpoint, n)
+    typer.echo(json.dumps(report.to_dict()) if as_json else report.text())
+    raise typer.Exit(0 if report.healthy else 1)
+
+
 @app.command("list")
 def list_() -> None:
     """Presets, families, data sets, models, losses and metrics that ganforge knows."""

@@ -92,6 +92,8 @@ class TrainConfig(StrictModel):
     compile: bool = Field(False, description="torch.compile G and D (pays on CUDA; on a 2-core CPU it was slower)")
     sync_batchnorm: bool = Field(False, description="distributed training: BatchNorm statistics over all processes "
                                  "(CUDA)")
+    doctor: bool = Field(True, description="warn while training when the loss curves show a known problem "
+                         "(see `ganforge doctor`)")
 
 
 class RunConfig(StrictModel):

@@ -18,6 +18,8 @@ import torch
 
 from ganforge.config import RunConfig, load_yaml_file
 from ganforge.devices import prepare_memory, resolve_device
+from ganforge.doctor.callback import DoctorWarnings
+from ganforge.doctor.signals import EVENTS_FILE
 from ganforge.errors import GanforgeError
 from ganforge.families import family_of, validate
 from ganforge.families.base import Family, SampleRequest, TrainingContext
@@ -114,6 +116,8 @@ def build_trainer(config: RunConfig, run: RunFolder, progress: bool = False,
     own: list[Callback] = []
     if metrics is not None:  # only rank 0 writes files
         own = [ProgressBar(progress), metrics, LossPlot(run.loss_plot, metrics, config.train.sample_every)]
+        if getattr(config.train, "doctor", True):
+            own.append(DoctorWarnings(config.model_dump(mode="json"), run.root / EVENTS_FILE))
     if device.type == "cpu" and not world.distributed and getattr(config.train, "adapt_threads", False):
         own.append(AdaptiveThreads())  # not under DDP: sibling processes would count each other as busy
     own += family.callbacks(context)

@@ -231,6 +231,10 @@ class GANRecipe:
         self.g_optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(total).backward()
         self.discriminator.requires_grad_(True)
+        grads = [p.grad for p in self.generator.parameters() if p.grad is not None]
+        if grads and not self.scaler.is_enabled():  # fp16 grads are scaled: no comparable norm there
+            # G's gradient norm for the doctor (vanishing gradients): one fused device-side op, no sync
+            scalars["g_grad_norm"] = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
         self.scaler.step(self.g_optimizer)
         self.scaler.update()
         return {"g_loss": g_loss.detach(), **scalars}
