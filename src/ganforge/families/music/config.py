@@ -52,6 +52,9 @@ class MusicModelConfig(StrictModel):
         "threshold", description="how sampled probabilities become notes: > threshold (monophonic: the most "
         "likely of pitches and rest), or a random draw")
     threshold: float = Field(0.5, gt=0, lt=1)
+    hold: bool = Field(False, description="note onsets: at each step a track makes a fresh choice (a pitch or a "
+                       "rest; polyphonic: on/off per pitch) or holds the step before, so sustained notes cost one "
+                       "decision")
     monophonic: bool | None = Field(None, description="one note or a rest per track and step (a softmax); "
                                     "None: from the data")
 

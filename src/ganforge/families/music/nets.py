@@ -5,7 +5,8 @@ The generator splits its noise into four parts (Dong et al. 2018, "hybrid" model
 the same two per track. Each track has its own bar generator (grouped convolutions: private weights,
 one call) that turns (shared static, shared bar code, track static, track bar code) into one bar:
 transposed convolutions over time with the pitches as output channels, then note probabilities: a sigmoid
-per pitch, or for monophonic tracks a softmax over the pitches and a rest. The recipe shows D binarized
+per pitch, or for monophonic tracks a softmax over the pitches and a rest; with ``hold``, each step may
+instead hold the step before (note onsets, ``held_notes``). The recipe shows D binarized
 fakes through ``straight_through`` (when ``model.straight_through``), so D cannot tell fakes by soft values.
 The discriminator sees all tracks at once: a roll stream and a chroma stream (octaves folded), each from
 steps to beats to bars, joined by a small MLP. It has no normalization (for WGAN-GP).
@@ -42,10 +43,12 @@ class MuseGenerator(nn.Module):
     """Noise ``[B, noise_dim]`` -> note probabilities ``[B, tracks, bars * steps_per_bar, pitches]``."""
 
     def __init__(self, tracks: int, bars: int, steps_per_bar: int, pitches: int, z_dim: int = 32,
-                 width: int = 128, monophonic: bool = False) -> None:
+                 width: int = 128, monophonic: bool = False, hold: bool = False) -> None:
         super().__init__()
-        self.monophonic = monophonic
-        outputs = pitches + 1 if monophonic else pitches  # monophonic: one more class, "rest"
+        self.monophonic, self.hold = monophonic, hold
+        # monophonic: one more class, "rest"; hold: one more class, "hold" (monophonic) or 3 choices per pitch
+        per_pitch = 3 if hold else 1
+        outputs = pitches + 1 + int(hold) if monophonic else per_pitch * pitches
         self.tracks, self.bars, self.steps_per_bar = tracks, bars, steps_per_bar
         self.pitches, self.z_dim = pitches, z_dim
         self.noise_dim = z_dim * 2 * (1 + tracks)
@@ -91,9 +94,50 @@ class MuseGenerator(nn.Module):
         logits = self.bar_net(hidden)  # [B * bars, tracks * outputs, steps_per_bar]
         logits = logits.view(b, bars, t, -1, self.steps_per_bar).permute(0, 2, 1, 4, 3)
         logits = logits.reshape(b, t, bars * self.steps_per_bar, -1)
+        if self.hold:
+            return held_notes(logits, self.monophonic, self.pitches)
         if self.monophonic:  # a distribution over the pitches and a rest; the rest's share is left out
             return torch.softmax(logits, dim=-1)[..., : self.pitches]
         return torch.sigmoid(logits)
+
+
+def held_notes(logits: Tensor, monophonic: bool, pitches: int) -> Tensor:
+    """Note probabilities from "start or hold" choices (a note-onset parameterization).
+
+    At each step a track either makes a fresh choice (monophonic: a pitch or the rest; otherwise per pitch:
+    on or off) or holds what it played at the step before, so a sustained note costs one decision, not one
+    per step. With ``o_t`` the fresh choice's probabilities and ``h_t`` the hold probability, the marginal
+    is ``q_t = o_t + h_t * q_(t-1)`` (at the first step the fresh choice, renormalized). The recurrence is
+    computed at once: ``q_t = sum_(s<=t) o_s * prod_(s<u<=t) h_u``, the products from cumulative sums of
+    ``log h`` (every exponent is <= 0, so it is stable).
+
+    ``logits``: ``[B, tracks, steps, pitches + 2]`` (monophonic: pitches, rest, hold) or ``[..., 3 * pitches]``
+    (per pitch: on, off, hold). Returns ``[B, tracks, steps, pitches]``: monophonic, the pitches' share of a
+    distribution over pitches and the rest; otherwise each pitch's probability to sound.
+    """
+    b, tracks, steps, _ = logits.shape
+    if monophonic:
+        fresh_logits, hold_logit = logits[..., :-1], logits[..., -1:]  # [.., P + 1], [.., 1]
+    else:
+        per_pitch = logits.view(b, tracks, steps, 3, pitches)
+        fresh_logits, hold_logit = per_pitch[..., :2, :].transpose(-1, -2), per_pitch[..., 2, :, None]
+    log_all = torch.log_softmax(torch.cat([fresh_logits, hold_logit], dim=-1), dim=-1)
+    fresh = log_all[..., :-1].exp()
+    log_hold = log_all[..., -1]  # [B, tracks, steps] or [B, tracks, steps, P]
+    first = torch.softmax(fresh_logits[:, :, :1], dim=-1)  # step 0 cannot hold: its fresh choice, renormalized
+    fresh = torch.cat([first, fresh[:, :, 1:]], dim=2)
+    log_hold = torch.cat([torch.zeros_like(log_hold[:, :, :1]), log_hold[:, :, 1:]], dim=2)
+    cumulative = log_hold.cumsum(dim=2)  # sum of log h_u for u <= t
+    if not monophonic:
+        cumulative = cumulative.movedim(-1, 2)  # [B, tracks, P, steps]: one chain per pitch
+    exponent = cumulative[..., :, None] - cumulative[..., None, :]  # [.., t, s]: sum over s < u <= t
+    causal = torch.ones(steps, steps, dtype=torch.bool, device=logits.device).tril()
+    weights = exponent.masked_fill(~causal, float("-inf")).exp()
+    if monophonic:
+        marginal = weights @ fresh  # [B, tracks, steps, P + 1]
+        return marginal[..., :pitches]
+    on = fresh[..., 0].movedim(-1, 2)[..., None]  # [B, tracks, P, steps, 1]
+    return (weights @ on)[..., 0].movedim(2, -1)
 
 
 def straight_through(probs: Tensor, monophonic: bool) -> Tensor:

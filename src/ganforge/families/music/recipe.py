@@ -20,7 +20,7 @@ def build_generator(config: MusicConfig) -> MuseGenerator:
     """The generator of a config whose data section is fitted (tracks, pitches known)."""
     d, m = config.data, config.model
     return MuseGenerator(d.tracks, d.bars, d.steps_per_beat * d.beats_per_bar, d.pitches, m.z_dim, m.g_width,
-                         bool(m.monophonic))
+                         bool(m.monophonic), m.hold)
 
 
 def build_discriminator(config: MusicConfig) -> MuseDiscriminator:
