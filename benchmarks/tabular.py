@@ -10,6 +10,8 @@ held-out rows with the metrics of `ganforge eval` (column shapes, pair trends, M
 Equal epochs: ganforge steps = epochs x max(training rows // batch size, 1), ctgan's steps per epoch.
 Equal time: ganforge again, its steps scaled to take ctgan's measured fit CPU time (``--equal-time``; CPU
 seconds of the one-thread process, since wall time on a shared machine depends on the neighbours).
+ganforge's child gets the table's ML-efficacy target as ``eval.target`` (used only if the preset turns on
+the auxiliary classifier, ``loss.target_weight``; off in ``tabular-ctgan``).
 
 The ctgan package (BUSL-1.1) is never a ganforge dependency: install it in a separate environment, e.g.
 ``python -m venv --system-site-packages /tmp/ctgan_venv && /tmp/ctgan_venv/bin/pip install ctgan``.
@@ -68,7 +70,8 @@ def child(args: argparse.Namespace) -> None:
             from ganforge.runs import load_run, train
 
             overrides = [f"data.name=table:{args.train_csv}", f"train.seed={args.seed}", "data.holdout=0",
-                         f"train.steps={args.steps}", "train.device=cpu", "train.checkpoint_every=100000"]
+                         f"train.steps={args.steps}", "train.device=cpu", "train.checkpoint_every=100000",
+                         *([f"eval.target={args.target}"] if args.target else [])]
             started, cpu0 = time.perf_counter(), time.process_time()
             with tempfile.TemporaryDirectory() as folder:
                 train(load_config("tabular-ctgan", overrides=overrides), Path(folder) / "run", progress=False)
@@ -81,10 +84,10 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_child(python: str, method: str, train_csv: Path, out_csv: Path, n: int, seed: int, steps: int,
-              epochs: int, discrete: list[str]) -> dict:
+              epochs: int, discrete: list[str], target: str | None) -> dict:
     command = [python, __file__, "child", method, "--train-csv", str(train_csv), "--out-csv", str(out_csv),
                "--n", str(n), "--seed", str(seed), "--steps", str(steps), "--epochs", str(epochs),
-               "--discrete", ",".join(discrete)]
+               "--discrete", ",".join(discrete), "--target", target or ""]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
@@ -144,7 +147,8 @@ def compare(args: argparse.Namespace) -> None:
                 kind = method.split("@")[0]
                 out_csv = folder / f"{method}.csv"
                 print(f"{table} seed {seed}: {method} ({method_steps} steps / {args.epochs} epochs)...", flush=True)
-                timing = run_child(python, kind, train_csv, out_csv, n, seed, method_steps, args.epochs, discrete)
+                timing = run_child(python, kind, train_csv, out_csv, n, seed, method_steps, args.epochs, discrete,
+                                   data.target)
                 row = {"table": table, "seed": seed, "method": method, "steps": method_steps, "epochs": args.epochs,
                        **timing, **score(out_csv, data, seed)}
                 results.append(row)
@@ -232,7 +236,7 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "child":
         parser.add_argument("child")
         parser.add_argument("method", choices=["ganforge", "ctgan", "copula"])
-        for name in ("--train-csv", "--out-csv", "--discrete"):
+        for name in ("--train-csv", "--out-csv", "--discrete", "--target"):
             parser.add_argument(name, default="")
         for name in ("--n", "--seed", "--steps", "--epochs"):
             parser.add_argument(name, type=int, default=0)

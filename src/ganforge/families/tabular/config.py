@@ -38,6 +38,9 @@ class CTGANConfig(StrictModel):
     dropout: float = Field(0.5, ge=0, lt=1, description="discriminator dropout")
     tau: float = Field(0.2, gt=0, description="Gumbel-softmax temperature of generated one-hots in training")
     max_modes: int = Field(10, ge=1, le=50, description="Gaussian mixture components per continuous column")
+    max_value_modes: int = Field(100, ge=0, le=1000, description="a numeric column with at most this many distinct "
+                                 "values (each seen 10+ times on average) gets one exact mode per value instead "
+                                 "of a mixture; 0: always a mixture")
 
 
 class TabularLossConfig(StrictModel):
@@ -46,6 +49,9 @@ class TabularLossConfig(StrictModel):
     name: Literal["wgan-gp"] = "wgan-gp"
     gp_weight: float = Field(10.0, ge=0, description="gradient penalty weight")
     cond_weight: float = Field(1.0, ge=0, description="weight of the cross-entropy that makes G honour the condition")
+    target_weight: float = Field(0.0, ge=0, description="weight of the auxiliary classifier term (CTAB-GAN): a "
+                                 "classifier trained on real rows predicts eval.target from the other columns, and "
+                                 "G's rows are pushed to agree with it; 0: off")
 
 
 class TabularOptimConfig(OptimConfig):

@@ -14,7 +14,7 @@ from ganforge.families.tabular.config import TabularConfig
 from ganforge.families.tabular.datasets import load_table
 from ganforge.families.tabular.sampler import CondIndex, build_cond_index
 from ganforge.families.tabular.schema import TableSchema, describe_schema, infer_schema
-from ganforge.families.tabular.transform import TableTransform, category_codes, fit_transform
+from ganforge.families.tabular.transform import TableTransform, fit_transform
 
 SPLIT_SALT = 7_919  # the held-out split depends on train.seed, not equal to the stream's numbers
 
@@ -51,14 +51,11 @@ def build_tabular_data(config: TabularConfig, quiet: bool = False) -> TabularDat
     train_rows, holdout_rows = split_rows(len(table.frame), cfg.holdout, config.train.seed)
     train = table.frame.iloc[train_rows].reset_index(drop=True)
     holdout = table.frame.iloc[holdout_rows].reset_index(drop=True)
-    transform = fit_transform(train, schema, config.model.max_modes, config.train.seed)
+    transform = fit_transform(train, schema, config.model.max_modes, config.train.seed,
+                              config.model.max_value_modes)
     encoded = torch.from_numpy(transform.encode(train))
-    codes, widths = [], []
-    for name in transform.cond_columns:
-        col = schema.column(name)
-        codes.append(category_codes(train[name].astype(str), col))
-        widths.append(len(col.categories))
-    index = build_cond_index(codes, widths) if codes else None
+    codes = transform.cond_codes(encoded.numpy())
+    index = build_cond_index(codes, [s.width for s in transform.cond_spans()]) if codes else None
     target = config.eval.target or table.target or _default_target(schema)
     if target is not None and target not in schema.names:
         raise GanforgeError(f"eval.target '{target}' is not a column; columns: {', '.join(schema.names)}")

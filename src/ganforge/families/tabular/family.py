@@ -60,7 +60,7 @@ class TabularFamily(Family):
         return config
 
     def build_recipe(self, config: TabularConfig, data: TabularData, device: torch.device) -> CTGANRecipe:
-        return CTGANRecipe(config, data.transform, device)
+        return CTGANRecipe(config, data.transform, device, data.target)
 
     def build_stream(self, config: TabularConfig, data: TabularData, device: torch.device,
                      world: World) -> ConditionalStream:
@@ -125,7 +125,7 @@ class TabularFamily(Family):
     def describe(self, model: TabularModel) -> dict[str, Any]:
         schema = model.transform.schema
         return {"columns": {c.name: c.kind for c in schema.columns},
-                "where_columns": list(model.transform.cond_columns)}
+                "where_columns": model.transform.where_columns}
 
 
 def _cond_index(info: dict[str, Any]) -> CondIndex | None:

@@ -47,8 +47,8 @@ def resolve_where(transform: TableTransform, where: tuple[tuple[str, str], ...])
     schema = transform.schema
     if name not in schema.names:
         raise GanforgeError(f"--where: no column '{name}'; columns: {', '.join(schema.names)}")
-    if name not in transform.cond_columns:
-        usable = ", ".join(transform.cond_columns) or "none in this table"
+    if name not in transform.where_columns:
+        usable = ", ".join(transform.where_columns) or "none in this table"
         raise GanforgeError(f"--where works on categorical columns ({usable}); '{name}' is "
                             f"{schema.column(name).kind}")
     levels = schema.column(name).categories

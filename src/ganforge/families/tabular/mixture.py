@@ -25,6 +25,7 @@ class Modes:
     means: list[float]
     stds: list[float]
     weights: list[float]
+    exact: bool = False  # one spike per distinct training value (``transform.value_modes``), not a mixture
 
 
 def fit_modes(columns: list[np.ndarray], max_modes: int = 10, concentration: float = 1e-3,

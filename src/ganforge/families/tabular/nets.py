@@ -108,3 +108,25 @@ def cond_cross_entropy(raw: Tensor, cond_spans: Sequence[Span], column: Tensor, 
         loss = F.cross_entropy(logits, level.clamp(max=span.width - 1), reduction="none")
         total = total + loss * picked
     return total.mean()
+
+
+class TargetClassifier(nn.Module):
+    """Auxiliary classifier (as CTAB-GAN's): an encoded row with the target's spans zeroed -> logits of the
+    target's one-hot (its level, or its mode for a numeric target)."""
+
+    def __init__(self, data_dim: int, dims: Sequence[int], classes: int, hidden: Sequence[tuple[int, int]]) -> None:
+        super().__init__()
+        keep = torch.ones(data_dim)
+        for start, width in hidden:
+            keep[start: start + width] = 0.0
+        self.register_buffer("keep", keep)
+        layers: list[nn.Module] = []
+        width = data_dim
+        for out in dims:
+            layers += [nn.Linear(width, out), nn.LeakyReLU(0.2)]
+            width = out
+        layers.append(nn.Linear(width, classes))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, rows: Tensor) -> Tensor:
+        return self.body(rows * self.keep)

@@ -4,7 +4,10 @@ Each modelled column becomes spans of the matrix:
 - numeric (continuous, integer, datetime): a value ``alpha`` in [-1, 1] (tanh span) and a one-hot of its
   mode (softmax span), plus one more slot in that one-hot for a missing cell;
 - categorical and boolean: a one-hot of the level (missing is a level of its own).
-The one-hots of categorical columns also make the conditional vector (``cond_columns``).
+A numeric column with few distinct values, each repeated (coded answers, rates from a small table), gets
+one exact mode per value (``value_modes``): its values come back exactly, so relations carried by exact
+values survive. The one-hots of categorical columns, and the mode one-hots of those exact-value columns,
+make the conditional vector (``cond_columns``), so training-by-sampling covers them.
 Everything is vectorised per column (numpy/pandas), the mixture fit over all numeric columns at once.
 """
 
@@ -17,6 +20,9 @@ import numpy as np
 
 from ganforge.families.tabular.mixture import Modes, assign_modes, fit_modes, values_from_modes
 from ganforge.families.tabular.schema import ColumnSpec, TableSchema, missing_mask
+
+MIN_VALUE_REPEATS = 10  # value modes need each distinct value seen this many times on average
+SPIKE_WIDTH = 1e-12  # std of a value mode, relative to the column's largest absolute value
 
 
 @dataclass
@@ -36,7 +42,7 @@ class TableTransform:
     modes: dict[str, Modes] = field(default_factory=dict)
     spans: list[Span] = field(default_factory=list)
     column_spans: dict[str, list[int]] = field(default_factory=dict)  # column -> indices into spans
-    cond_columns: list[str] = field(default_factory=list)  # categorical columns, in order
+    cond_columns: list[str] = field(default_factory=list)  # categorical and exact-value columns, in order
 
     @property
     def width(self) -> int:
@@ -44,19 +50,28 @@ class TableTransform:
 
     @property
     def cond_width(self) -> int:
-        return sum(len(self.schema.column(c).categories) for c in self.cond_columns)
+        return sum(span.width for span in self.cond_spans())
+
+    @property
+    def where_columns(self) -> list[str]:
+        """The conditional columns ``--where`` takes (categorical and boolean ones)."""
+        return [name for name in self.cond_columns if self.schema.column(name).discrete]
 
     def cond_offsets(self) -> list[int]:
         """Where each conditional column's one-hot starts in the conditional vector."""
         offsets, at = [], 0
-        for name in self.cond_columns:
+        for span in self.cond_spans():
             offsets.append(at)
-            at += len(self.schema.column(name).categories)
+            at += span.width
         return offsets
 
     def cond_spans(self) -> list[Span]:
-        """The softmax span of each conditional column in the encoded matrix."""
-        return [self.spans[self.column_spans[name][0]] for name in self.cond_columns]
+        """The softmax span of each conditional column in the encoded matrix (a numeric column's modes)."""
+        return [self.spans[self.column_spans[name][-1]] for name in self.cond_columns]
+
+    def cond_codes(self, encoded: np.ndarray) -> list[np.ndarray]:
+        """The level (one-hot position) of each encoded row in each conditional column."""
+        return [encoded[:, s.start: s.start + s.width].argmax(1).astype(np.int64) for s in self.cond_spans()]
 
     # --- encoding ------------------------------------------------------------------------------
 
@@ -109,24 +124,51 @@ class TableTransform:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": self.schema.to_dict(),
-                "modes": {k: {"means": m.means, "stds": m.stds, "weights": m.weights} for k, m in self.modes.items()}}
+                "modes": {k: {"means": m.means, "stds": m.stds, "weights": m.weights, "exact": m.exact}
+                          for k, m in self.modes.items()}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TableTransform:
         schema = TableSchema.from_dict(data["schema"])
-        modes = {k: Modes(list(v["means"]), list(v["stds"]), list(v["weights"])) for k, v in data["modes"].items()}
+        modes = {k: Modes(list(v["means"]), list(v["stds"]), list(v["weights"]), bool(v.get("exact", False)))
+                 for k, v in data["modes"].items()}
         return build_layout(schema, modes)
 
 
-def fit_transform(frame: Any, schema: TableSchema, max_modes: int = 10, seed: int = 0) -> TableTransform:
-    """Fit the modes of the numeric columns of ``frame`` (all at once) and lay out the matrix."""
+def fit_transform(frame: Any, schema: TableSchema, max_modes: int = 10, seed: int = 0,
+                  max_value_modes: int = 0) -> TableTransform:
+    """Fit the modes of the numeric columns of ``frame`` (the mixtures all at once) and lay out the matrix.
+
+    A numeric column with at most ``max_value_modes`` distinct values, each repeated ``MIN_VALUE_REPEATS``
+    times on average, gets one exact mode per value (``value_modes``) instead of a mixture.
+    """
     numeric = [c for c in schema.modelled if c.numeric]
-    arrays = []
+    modes: dict[str, Modes] = {}
+    mixed, arrays = [], []
     for col in numeric:
         values, missing = numeric_values(frame[col.name].astype(str), col)
-        arrays.append(values[~missing])
+        present = values[~missing]
+        exact = value_modes(present, max_value_modes)
+        if exact is not None:
+            modes[col.name] = exact
+        else:
+            mixed.append(col.name)
+            arrays.append(present)
     fitted = fit_modes(arrays, max_modes=max_modes, seed=seed)
-    return build_layout(schema, {c.name: m for c, m in zip(numeric, fitted, strict=True)})
+    modes.update(zip(mixed, fitted, strict=True))
+    return build_layout(schema, {c.name: modes[c.name] for c in numeric})
+
+
+def value_modes(values: np.ndarray, max_value_modes: int) -> Modes | None:
+    """One mode per distinct value (a spike of near-zero width, so decoding gives the value back exactly),
+    or None when the column has more than ``max_value_modes`` distinct values or too few repeats of each."""
+    if max_value_modes <= 0 or len(values) == 0:
+        return None
+    distinct, counts = np.unique(values, return_counts=True)
+    if len(distinct) > max_value_modes or len(values) < MIN_VALUE_REPEATS * len(distinct):
+        return None
+    width = SPIKE_WIDTH * max(1.0, float(np.abs(distinct).max()))
+    return Modes([float(v) for v in distinct], [width] * len(distinct), (counts / counts.sum()).tolist(), exact=True)
 
 
 def build_layout(schema: TableSchema, modes: dict[str, Modes]) -> TableTransform:
@@ -141,6 +183,8 @@ def build_layout(schema: TableSchema, modes: dict[str, Modes]) -> TableTransform
         else:
             extra = 1 if col.missing_rate > 0 else 0
             widths = [("tanh", 1), ("softmax", len(modes[col.name].means) + extra)]
+            if modes[col.name].exact:
+                transform.cond_columns.append(col.name)
         for kind, width in widths:
             indices.append(len(transform.spans))
             transform.spans.append(Span(kind, at, width))
