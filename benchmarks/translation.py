@@ -5,9 +5,12 @@
 
 colorize: each held-out photo of ``colorize-photos`` (never in training; shorter side 256, whole photo,
 non-square) is turned gray, colorized by each run with ``ganforge.apps.translate``, and compared with the
-original: PSNR and SSIM (scikit-image, RGB, data range 255) and colorfulness (Hasler & Suesstrunk 2003;
-the original's is the target). The gray input itself is the floor. Optionally writes a grid of
-input / outputs / target.
+original: PSNR and SSIM (scikit-image, RGB, data range 255), colorfulness (Hasler & Suesstrunk 2003;
+the original's is the target) and hue error (``ganforge.families.translation.color.hue_error``: the mean
+circular difference of the Lab hue angle in degrees, weighted by the original's chroma so that gray pixels
+do not count; a predicted pixel without visible chroma counts as 90, a random hue's mean error, so the
+gray input scores 90 and a perfect colorization 0). The gray input itself is the floor. Optionally writes
+a grid of input / outputs / target.
 
 cyclegan: ``digit-styles`` A (scikit-learn 8x8 digits scaled to 28x28) and B (the embedded MNIST digits).
 A->B: the digits-v1 classifier (trained on MNIST-style digits) reads G_AB(a); B->A: a logistic regression
@@ -27,6 +30,7 @@ from torch import Tensor
 from ganforge.data import build_dataset
 from ganforge.data.base import uint8_to_unit
 from ganforge.families.translation.apply import translate_tensor
+from ganforge.families.translation.color import hue_error
 from ganforge.families.translation.data import build_pair_dataset, held_out_photos, to_gray
 from ganforge.runs import load_run
 from ganforge.viz import save_grid, to_uint8
@@ -46,10 +50,14 @@ def colorfulness(rgb: np.ndarray) -> float:
 def image_scores(output: np.ndarray, target: np.ndarray) -> dict[str, float]:
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+    def chw(image: np.ndarray) -> Tensor:
+        return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
+
     return {
         "psnr": peak_signal_noise_ratio(target, output, data_range=255),
         "ssim": structural_similarity(target, output, channel_axis=2, data_range=255),
         "colorfulness": colorfulness(output),
+        "hue": hue_error(chw(output), chw(target)),
     }
 
 
@@ -78,11 +86,12 @@ def colorize(runs: list[str], grid: str | None) -> None:
         tiles.append(tile)
     print(f"held-out photos: {', '.join(photos)} (shorter side 256); target colorfulness "
           f"{np.mean(target_colorfulness):.1f}")
-    print("| colorizer | PSNR (dB) | SSIM | colorfulness |")
-    print("|---|---|---|---|")
+    print("| colorizer | PSNR (dB) | SSIM | colorfulness | hue error (degrees) |")
+    print("|---|---|---|---|---|")
     for name, scores in rows.items():
         mean = {k: np.mean([s[k] for s in scores]) for k in scores[0]}
-        print(f"| {name} | {mean['psnr']:.2f} | {mean['ssim']:.3f} | {mean['colorfulness']:.1f} |")
+        print(f"| {name} | {mean['psnr']:.2f} | {mean['ssim']:.3f} | {mean['colorfulness']:.1f} | "
+              f"{mean['hue']:.1f} |")
     if grid:
         side = 192
         cells = [F.interpolate(t.unsqueeze(0).float(), size=(side, side), mode="area")[0] for row in tiles

@@ -148,7 +148,8 @@ def test_translation_data_errors_are_one_line(tmp_path):
 
 
 def test_pix2pix_steps_reduce_the_l1_distance_to_the_targets(tmp_path):
-    cfg = pix2pix_config("train.steps=60", "optim.g_lr=1e-3")
+    """RGB pix2pix (the Lab mode, the preset's, is tested in test_translation_lab.py)."""
+    cfg = pix2pix_config("model.color_space=rgb", "train.steps=60", "optim.g_lr=1e-3")
     data = build_dataset("colorize-photos", size=16)
     gray, color = split_pair(data.images[:64].float() / 127.5 - 1, data.pair_channels)
     resolved = resolve_for_data(cfg, data)

@@ -29,6 +29,9 @@ class Pix2PixConfig(TranslationFields):
     """pix2pix (Isola et al. 2017): U-Net G, PatchGAN D conditioned on the input, adversarial + L1."""
 
     arch: Literal["pix2pix"] = "pix2pix"
+    color_space: Literal["rgb", "lab"] = Field("rgb", description="rgb: G predicts the output image; lab "
+                                               "(colorization, gray -> color): G predicts the a, b channels of "
+                                               "Lab from the gray input, and the output is the input's L with them")
 
 
 class CycleGANConfig(TranslationFields):

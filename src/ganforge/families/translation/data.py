@@ -8,8 +8,9 @@ crop applies to both halves of a pair alike.
   side (A left, as the pix2pix data sets ship).
 - ``colorize:PATH``: any folder of color photos; A is the gray version (ITU-R 601 luminance), B the color.
   Random square crops of ``size`` from photos scaled to a shorter side of 256.
-- ``colorize-photos``: the same from the photos that ship with scikit-image, scikit-learn and matplotlib
-  (offline). Three photos are held out for evaluation (``COLORIZE_HELD_OUT``) and never used in training.
+- ``colorize-photos``: the same from the photos that ship with scikit-image and scikit-learn, plus the
+  desktop-background photos of a few Debian packages when installed (``photos.py``; offline). Three photos
+  are held out for evaluation (``COLORIZE_HELD_OUT``) and never used in training.
 - ``unpaired:PATH_A,PATH_B``: two folders, no correspondence (CycleGAN). A is paired with a fixed random
   B per item; the losses never use the pairing.
 - ``digit-styles``: unpaired, A = scikit-learn's 8x8 digits scaled up to 28x28, B = the embedded 28x28
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 from torchvision.transforms.v2 import functional as TF
@@ -28,15 +28,21 @@ from torchvision.transforms.v2 import functional as TF
 from ganforge.data.base import TensorImageDataset, check_size_channels, fit_images
 from ganforge.data.folder import existing_folder, image_files, load_folder, warn_skipped
 from ganforge.errors import GanforgeError
+from ganforge.families.translation.photos import (
+    COLORIZE_HELD_OUT,
+    COLORIZE_TRAIN,
+    DESKTOP_PHOTOS,
+    held_out_photos,
+    load_photo,
+    scale_short_side,
+    training_photos,
+)
 from ganforge.registry import unknown_name_message
 
 PAIR_PREFIXES = ("paired:", "colorize:", "unpaired:")
-PHOTO_SHORT_SIDE = 256
-COLORIZE_CROPS = 4000
-COLORIZE_TRAIN = ("astronaut", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
-                  "stereo_motorcycle", "sklearn:china.jpg", "sklearn:flower.jpg")
-COLORIZE_HELD_OUT = ("chelsea", "coffee", "matplotlib:grace_hopper.jpg")
+COLORIZE_CROPS = 8000
 DEFAULT_PAIR_SIZE = 64
+__all__ = ["COLORIZE_HELD_OUT", "COLORIZE_TRAIN", "held_out_photos", "load_photo", "scale_short_side"]
 
 
 class PairDataset(TensorImageDataset):
@@ -58,32 +64,6 @@ def split_pair(images: torch.Tensor, pair_channels: tuple[int, int]) -> tuple[to
 
 
 # --- photos ---------------------------------------------------------------------------------------
-
-
-def load_photo(name: str) -> torch.Tensor:
-    """One bundled photo as uint8 [3, H, W]: ``skimage`` names, ``sklearn:FILE`` or ``matplotlib:FILE``."""
-    if name.startswith("sklearn:"):
-        from sklearn.datasets import load_sample_image
-
-        array = load_sample_image(name.split(":", 1)[1])
-    elif name.startswith("matplotlib:"):
-        import matplotlib.cbook
-
-        with matplotlib.cbook.get_sample_data(name.split(":", 1)[1]) as handle:
-            array = np.asarray(Image.open(handle).convert("RGB"))
-    else:
-        try:
-            import skimage.data
-        except ImportError:
-            raise GanforgeError("colorize-photos needs scikit-image: pip install scikit-image") from None
-        array = getattr(skimage.data, name)()
-        if isinstance(array, tuple):  # stereo pairs: the left image
-            array = array[0]
-    return torch.from_numpy(np.array(array[..., :3], dtype=np.uint8)).permute(2, 0, 1).contiguous()
-
-
-def scale_short_side(image: torch.Tensor, side: int = PHOTO_SHORT_SIDE) -> torch.Tensor:
-    return TF.resize(image, [side], antialias=True)
 
 
 def to_gray(rgb: torch.Tensor) -> torch.Tensor:
@@ -110,17 +90,13 @@ def random_crops(photos: list[torch.Tensor], count: int, size: int, seed: int = 
 
 
 def colorize_pairs(name: str, photos: list[torch.Tensor], size: int) -> PairDataset:
+    """(gray, color) pairs of ``COLORIZE_CROPS`` random crops of ``photos`` scaled to a shorter side of 256."""
     color = random_crops([scale_short_side(p) for p in photos], COLORIZE_CROPS, size)
     return PairDataset(name, to_gray(color), color)
 
 
 def build_colorize_photos(size: int | None, channels: int | None, root: object = None) -> PairDataset:
-    return colorize_pairs("colorize-photos", [load_photo(n) for n in COLORIZE_TRAIN], size or DEFAULT_PAIR_SIZE)
-
-
-def held_out_photos() -> dict[str, torch.Tensor]:
-    """The evaluation photos of ``colorize-photos`` at a shorter side of 256, uint8 [3, H, W]."""
-    return {name.split(":")[-1]: scale_short_side(load_photo(name)) for name in COLORIZE_HELD_OUT}
+    return colorize_pairs("colorize-photos", training_photos(), size or DEFAULT_PAIR_SIZE)
 
 
 def build_colorize_folder(name: str, path: str, size: int | None) -> PairDataset:
@@ -219,8 +195,9 @@ def build_digit_styles(size: int | None, channels: int | None, root: object = No
 
 
 PAIR_DATA_DESCRIPTIONS = {
-    "colorize-photos": "pairs (gray, color) of 4,000 random crops from 8 photos bundled with scikit-image/-learn "
-                       "(offline; pix2pix)",
+    "colorize-photos": f"pairs (gray, color) of {COLORIZE_CROPS:,} random crops of {len(COLORIZE_TRAIN)} photos "
+                       f"bundled with scikit-image/-learn and {len(DESKTOP_PHOTOS)} desktop-background photos when "
+                       "installed (offline; pix2pix)",
     "digit-styles": "unpaired: scikit-learn 8x8 digits scaled to 28x28 (A) and the embedded MNIST digits (B) "
                     "(offline; CycleGAN)",
     "paired:PATH": "pix2pix pairs: PATH/A and PATH/B with matching names, or side-by-side A|B images",

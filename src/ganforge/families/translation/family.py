@@ -84,6 +84,11 @@ class TranslationFamily(Family):
                 f"{need} (got {side}); set data.size (e.g. {max(need, 32)}) or model.unet_depth"
             )
         a, b = data.pair_channels
+        if getattr(config.model, "color_space", "rgb") == "lab" and (a, b) != (1, 3):
+            raise GanforgeError(
+                f"model.color_space=lab colorizes gray inputs into color (1 and 3 channels, as colorize-photos "
+                f"or colorize:PATH give); this data has {a} and {b}: use model.color_space=rgb"
+            )
         return config.with_section("model", a_channels=a, b_channels=b)
 
     def build_recipe(self, config: TranslationConfig, data: PairDataset, device: torch.device) -> TranslationRecipe:
@@ -95,8 +100,11 @@ class TranslationFamily(Family):
         lr, betas = (opt.g_lr, opt.d_lr), (opt.g_betas, opt.d_betas)
         pair = (m.a_channels, m.b_channels)
         if m.arch == "pix2pix":
-            d = PatchDiscriminator(m.a_channels + m.b_channels, m.d_width, m.d_layers, instance_norm=False)
-            return Pix2PixRecipe(g["AtoB"], d.to(device), loss, pair, lr, betas, lc.l1_weight, lc.adv_weight, device)
+            lab = m.color_space == "lab"  # D judges (gray, a, b) instead of (gray, R, G, B)
+            d = PatchDiscriminator(m.a_channels + (2 if lab else m.b_channels), m.d_width, m.d_layers,
+                                   instance_norm=False)
+            return Pix2PixRecipe(g["AtoB"], d.to(device), loss, pair, lr, betas, lc.l1_weight, lc.adv_weight, device,
+                                 lab=lab)
         d_a = PatchDiscriminator(m.a_channels, m.d_width, m.d_layers, instance_norm=True).to(device)
         d_b = PatchDiscriminator(m.b_channels, m.d_width, m.d_layers, instance_norm=True).to(device)
         return CycleGANRecipe(g["AtoB"], g["BtoA"], d_a, d_b, loss, pair, lr, betas, lc.cycle_weight,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from ganforge.families.translation.color import compose_lab
 from ganforge.families.translation.config import TranslationFields
 from ganforge.nets.layers import dcgan_init, leaky_relu
 
@@ -123,8 +124,29 @@ class PatchDiscriminator(nn.Module):
         return self.net(x)
 
 
+class LabColorizer(nn.Module):
+    """Colorization in Lab: ``net`` maps the gray input ([-1, 1], 1 channel) to a, b (2 channels, tanh, divided
+    by ``AB_SCALE``); ``forward`` returns the RGB image made of the input's L and those a, b, in [-1, 1].
+    The recipe trains ``predict_ab``; everything else (translate, serve, previews) sees RGB."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+        self.required_multiple = net.required_multiple
+
+    def predict_ab(self, gray: Tensor) -> Tensor:
+        return self.net(gray)
+
+    def forward(self, gray: Tensor) -> Tensor:
+        return compose_lab(gray, self.predict_ab(gray))
+
+
 def build_translator(cfg: TranslationFields, in_channels: int, out_channels: int) -> nn.Module:
-    """The generator of ``cfg`` from ``in_channels`` to ``out_channels``."""
+    """The generator of ``cfg`` from ``in_channels`` to ``out_channels`` (gray -> RGB through Lab when
+    ``cfg.color_space`` is ``lab``)."""
+    if getattr(cfg, "color_space", "rgb") == "lab":
+        return LabColorizer(UNetGenerator(1, 2, cfg.g_width, cfg.unet_depth) if cfg.generator == "unet"
+                            else ResNetTranslator(1, 2, cfg.g_width, cfg.resnet_blocks))
     if cfg.generator == "unet":
         return UNetGenerator(in_channels, out_channels, cfg.g_width, cfg.unet_depth)
     return ResNetTranslator(in_channels, out_channels, cfg.g_width, cfg.resnet_blocks)

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganforge.families.translation.color import target_ab
 from ganforge.families.translation.data import split_pair
 from ganforge.losses import AdversarialLoss
 from ganforge.optimizers import adam
@@ -105,12 +106,15 @@ def interleave(*columns: Tensor) -> Tensor:
 
 
 class Pix2PixRecipe(TranslationRecipe):
-    """pix2pix: G(A) should fool D(A, .) and be close to B in L1 (weight ``l1_weight``, 100 in the paper)."""
+    """pix2pix: G(A) should fool D(A, .) and be close to B in L1 (weight ``l1_weight``, 100 in the paper).
+    With ``lab`` (colorization), G predicts the a, b channels of B from gray A, and D and the L1 term see
+    a, b (the pix2pix colorization mode)."""
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, loss: AdversarialLoss,
                  pair_channels: tuple[int, int], lr: tuple[float, float], betas: tuple[tuple[float, float], ...],
-                 l1_weight: float, adv_weight: float, device: torch.device) -> None:
+                 l1_weight: float, adv_weight: float, device: torch.device, lab: bool = False) -> None:
         self.generator, self.discriminator = generator, discriminator
+        self.lab = lab
         self.loss = loss
         self.pair_channels = pair_channels
         self.l1_weight, self.adv_weight = l1_weight, adv_weight
@@ -122,7 +126,10 @@ class Pix2PixRecipe(TranslationRecipe):
         self.generator.train()
         self.discriminator.train()
         a, b = split_pair(batches[0][0], self.pair_channels)
-        fake = self.generator(a)
+        if self.lab:  # the target and the prediction are a, b; the output's L is the input's
+            b, fake = target_ab(b), self.generator.predict_ab(a)
+        else:
+            fake = self.generator(a)
         scalars: dict[str, Tensor] = {}
         if self.adv_weight > 0:
             real_logits = self.discriminator(torch.cat([a, b], 1))

@@ -1,0 +1,142 @@
+"""Lab colorization: the torch Lab conversion, the hue-error metric, training in Lab and translating any size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from ganforge import GanforgeError, load_config, train
+from ganforge.families.base import SampleRequest
+from ganforge.families.translation import FAMILY
+from ganforge.families.translation.color import compose_lab, hue_error, lab_to_rgb, rgb_to_lab, target_ab
+from ganforge.families.translation.data import build_pair_dataset, split_pair
+from ganforge.families.translation.family import build_generators
+from ganforge.families.translation.nets import LabColorizer
+from ganforge.families.translation.photos import COLORIZE_HELD_OUT, COLORIZE_TRAIN
+from ganforge.runs import load_run
+from ganforge.training.checkpoint import seed_everything
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+TINY_LAB = ["model.color_space=lab", "data.size=16", "data.batch_size=8", "model.g_width=8", "model.d_width=8",
+            "model.unet_depth=4", "train.log_every=10", "train.sample_every=40", "train.checkpoint_every=40",
+            "train.device=cpu", "optim.g_lr=1e-3"]
+
+
+def lab_config(*extra: str):
+    return load_config("pix2pix-colorize", overrides=[*TINY_LAB, *extra])
+
+
+def chw(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(array).permute(2, 0, 1)
+
+
+# --- the conversion --------------------------------------------------------------------------------
+
+
+def test_lab_conversion_matches_skimage_both_ways():
+    color = pytest.importorskip("skimage.color")
+    rgb = np.random.default_rng(0).random((9, 11, 3))
+    rgb[0, :4] = [[0, 0, 0], [1, 1, 1], [1, 0, 0], [0.01, 0.02, 0.0]]  # black, white, a primary, the linear toe
+    lab = color.rgb2lab(rgb)
+    # skimage's D65 white differs from the sRGB matrix's own white by 1e-4: a, b differ by up to 0.005
+    assert np.abs(rgb_to_lab(chw(rgb)).permute(1, 2, 0).numpy() - lab).max() < 0.01
+    assert np.abs(lab_to_rgb(chw(lab)).permute(1, 2, 0).numpy() - color.lab2rgb(lab)).max() < 1e-3
+    batch = chw(rgb).unsqueeze(0).repeat(2, 1, 1, 1).float()  # batched, float32
+    assert torch.allclose(lab_to_rgb(rgb_to_lab(batch)), batch, atol=1e-4)
+
+
+def test_gray_pixels_have_no_ab_and_ab_zero_gives_the_gray_back():
+    gray = torch.linspace(0, 1, 50).view(1, 1, 5, 10)
+    lab = rgb_to_lab(gray.expand(1, 3, -1, -1))
+    assert lab[:, 1:].abs().max() < 1e-4
+    assert lab[:, 0].min() >= 0 and lab[:, 0].max() <= 100 + 1e-3
+    unit = gray * 2 - 1
+    assert target_ab(unit.expand(1, 3, -1, -1)).abs().max() < 1e-5
+    assert torch.allclose(compose_lab(unit, torch.zeros(1, 2, 5, 10)), unit.expand(1, 3, -1, -1), atol=1e-4)
+
+
+def test_composition_is_differentiable_in_ab():
+    ab = (torch.randn(2, 2, 8, 8) * 0.2).requires_grad_()
+    compose_lab(torch.rand(2, 1, 8, 8) * 2 - 1, ab).sum().backward()
+    assert ab.grad is not None and torch.isfinite(ab.grad).all() and ab.grad.abs().sum() > 0
+
+
+# --- the hue-error metric --------------------------------------------------------------------------
+
+
+def from_lab(*pixels: tuple[float, float, float]) -> torch.Tensor:
+    """RGB [3, 1, N] in [0, 1] from Lab pixels (all inside the sRGB gamut)."""
+    return lab_to_rgb(torch.tensor(pixels, dtype=torch.float64).T.unsqueeze(1))
+
+
+def test_hue_error_on_hand_made_images():
+    red, yellow, green = (50, 20, 0), (50, 0, 20), (50, -20, 0)  # hue angles 0, 90 and 180 degrees
+    assert hue_error(from_lab(red, yellow), from_lab(red, yellow)) == pytest.approx(0, abs=0.1)
+    assert hue_error(from_lab(yellow, yellow), from_lab(red, red)) == pytest.approx(90, abs=0.5)
+    assert hue_error(from_lab(green), from_lab(red)) == pytest.approx(180, abs=0.5)
+    # the truth's chroma weighs: errors 90 (chroma 20) and 0 (chroma 60) -> 90 * 20 / 80
+    assert hue_error(from_lab((50, 0, 20), (50, 60, 0)), from_lab((50, 20, 0), (50, 60, 0))) == pytest.approx(
+        22.5, abs=0.5)
+    # gray truth pixels do not count; a gray prediction counts as a random hue (90)
+    assert hue_error(from_lab(green, (50, 0, 0)), from_lab(red, (50, 0, 0))) == pytest.approx(180, abs=0.5)
+    assert hue_error(from_lab((50, 0, 0)), from_lab(red)) == pytest.approx(90)
+    assert hue_error(from_lab(red), from_lab((60, 0, 0))) == 0.0
+    as_uint8 = (from_lab(green, red) * 255).round().to(torch.uint8)  # uint8 images are read as 0..255
+    assert hue_error(as_uint8, as_uint8) == pytest.approx(0, abs=0.1)
+    with pytest.raises(ValueError, match="RGB images of one shape"):
+        hue_error(from_lab(red), from_lab(red, red))
+
+
+# --- training and using a Lab run ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lab_run(tmp_path_factory):
+    return train(lab_config("train.steps=40"), out=tmp_path_factory.mktemp("lab") / "run", progress=False)
+
+
+def test_the_held_out_photos_stay_out_of_training():
+    assert not set(COLORIZE_TRAIN) & set(COLORIZE_HELD_OUT)
+    assert "cat" not in COLORIZE_TRAIN  # scikit-image's cat is the held-out chelsea
+
+
+def test_a_lab_generator_predicts_ab_and_its_training_lowers_the_ab_error(lab_run):
+    config = load_run(lab_run).config
+    assert config.model.color_space == "lab" and config.model.b_channels == 3
+    data = build_pair_dataset("colorize-photos", size=16)
+    gray, color = split_pair(data.images[:64].float() / 127.5 - 1, data.pair_channels)
+    seed_everything(config.train.seed)
+    untrained = build_generators(config)["AtoB"].eval()
+    trained = load_run(lab_run).model.network("AtoB")
+    assert isinstance(trained, LabColorizer) and trained.in_channels == 1 and trained.out_channels == 3
+    with torch.no_grad():
+        before = F.l1_loss(untrained.predict_ab(gray), target_ab(color)).item()
+        after = F.l1_loss(trained.predict_ab(gray), target_ab(color)).item()
+        rgb = trained(gray)
+    # a, b are hard to guess from gray: the untrained net (a, b about 0) is where 40 tiny steps start from
+    assert after < 0.99 * before, (before, after)
+    assert rgb.shape == (64, 3, 16, 16) and rgb.min() >= -1 and rgb.max() <= 1
+    assert (lab_run / "samples" / "latest.png").is_file()
+
+
+def test_translating_an_odd_sized_photo_returns_its_size_in_color(lab_run, tmp_path):
+    photo = tmp_path / "in" / "odd.png"
+    photo.parent.mkdir()
+    Image.fromarray((np.random.default_rng(0).random((37, 51)) * 255).astype("uint8")).save(photo)
+    loaded = load_run(lab_run)
+    translated = loaded.family.sample(loaded.model, SampleRequest(input=photo))
+    loaded.family.write(translated, tmp_path / "out")
+    with Image.open(tmp_path / "out" / "odd.png") as image:
+        assert image.size == (51, 37) and image.mode == "RGB"
+
+
+def test_lab_needs_gray_to_color_data_and_cyclegan_refuses_it(tmp_path):
+    data = build_pair_dataset("digit-styles", size=16)
+    with pytest.raises(GanforgeError, match="color_space=rgb"):
+        FAMILY.fit_config(lab_config(), data)
+    with pytest.raises(GanforgeError, match="color_space"):
+        load_config("cyclegan", overrides=["model.color_space=lab"])
