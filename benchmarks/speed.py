@@ -235,7 +235,7 @@ def measure(name: str, overrides: list[str], steps: int, warmup: int, device: to
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), help="default: all (--busy: dcgan-28)")
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2, help="reference DataLoader workers (the example: 2)")
@@ -245,6 +245,8 @@ def main() -> None:
     parser.add_argument("--busy", action="store_true", help="the busy-machine case: each loop alone and beside a "
                         "process that keeps one core busy (benchmarks/busy_machine.py)")
     args = parser.parse_args()
+    if args.models is None:
+        args.models = ["dcgan-28"] if args.busy else list(MODELS)
     if args.quick:
         args.models, args.steps, args.warmup, args.workers, args.rounds = ["dcgan-28"], 3, 1, 0, 1
     device = resolve_device(args.device)
