@@ -25,9 +25,12 @@ from ganforge.ema import EMA
 from ganforge.losses import AdversarialLoss, clip_weights, gradient_penalty, r1_penalty
 from ganforge.nets.layers import MinibatchStd
 from ganforge.parallel import World, local_slice, wrap
+from ganforge.recipes.parts import load_parts, parts_state
 
 Batch = tuple[Tensor, Tensor]
 
+NETWORKS_AND_OPTIMIZERS = ("generator", "discriminator", "g_optimizer", "d_optimizer")
+OPTIONAL_PARTS = ("scaler", "ema", "ada")  # absent or empty in older checkpoints and when switched off
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -245,24 +248,7 @@ class GANRecipe:
         return self.ema.shadow if self.ema is not None else self.generator
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "generator": self.generator.state_dict(),
-            "discriminator": self.discriminator.state_dict(),
-            "g_optimizer": self.g_optimizer.state_dict(),
-            "d_optimizer": self.d_optimizer.state_dict(),
-            "scaler": self.scaler.state_dict(),
-            "ema": self.ema.state_dict() if self.ema is not None else None,
-            "ada": self.ada.state_dict() if self.ada is not None else None,
-        }
+        return parts_state(self, (*NETWORKS_AND_OPTIMIZERS, *OPTIONAL_PARTS))
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.generator.load_state_dict(state["generator"])
-        self.discriminator.load_state_dict(state["discriminator"])
-        self.g_optimizer.load_state_dict(state["g_optimizer"])
-        self.d_optimizer.load_state_dict(state["d_optimizer"])
-        if state.get("scaler"):
-            self.scaler.load_state_dict(state["scaler"])
-        if self.ema is not None and state.get("ema") is not None:
-            self.ema.load_state_dict(state["ema"])
-        if self.ada is not None and state.get("ada") is not None:
-            self.ada.load_state_dict(state["ada"])
+        load_parts(self, state, NETWORKS_AND_OPTIMIZERS, OPTIONAL_PARTS)

@@ -14,6 +14,8 @@ from ganforge.ema import EMA
 from ganforge.families.music.config import MusicConfig
 from ganforge.families.music.nets import MuseDiscriminator, MuseGenerator, straight_through
 from ganforge.losses import AdversarialLoss, build_loss, clip_weights, gradient_penalty, r1_penalty
+from ganforge.recipes.gan import NETWORKS_AND_OPTIMIZERS
+from ganforge.recipes.parts import load_parts, parts_state
 
 
 def build_generator(config: MusicConfig) -> MuseGenerator:
@@ -110,21 +112,10 @@ class MusicRecipe:
         return {"g_loss": g_loss.detach(), "density": fake.detach().mean()}
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "generator": self.generator.state_dict(),
-            "discriminator": self.discriminator.state_dict(),
-            "g_optimizer": self.g_optimizer.state_dict(),
-            "d_optimizer": self.d_optimizer.state_dict(),
-            "ema": self.ema.state_dict() if self.ema is not None else None,
-        }
+        return parts_state(self, (*NETWORKS_AND_OPTIMIZERS, "ema"))
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.generator.load_state_dict(state["generator"])
-        self.discriminator.load_state_dict(state["discriminator"])
-        self.g_optimizer.load_state_dict(state["g_optimizer"])
-        self.d_optimizer.load_state_dict(state["d_optimizer"])
-        if self.ema is not None and state.get("ema") is not None:
-            self.ema.load_state_dict(state["ema"])
+        load_parts(self, state, NETWORKS_AND_OPTIMIZERS, ("ema",))
 
 
 def build_music_recipe(config: MusicConfig, device: torch.device) -> MusicRecipe:

@@ -18,6 +18,8 @@ from ganforge.families.translation.color import target_ab
 from ganforge.families.translation.data import split_pair
 from ganforge.losses import AdversarialLoss
 from ganforge.optimizers import adam
+from ganforge.recipes.gan import NETWORKS_AND_OPTIMIZERS
+from ganforge.recipes.parts import load_parts, parts_state
 
 Batch = tuple[Tensor, Tensor]
 
@@ -158,14 +160,10 @@ class Pix2PixRecipe(TranslationRecipe):
         return interleave(a, fake, b)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
-                "g_optimizer": self.g_optimizer.state_dict(), "d_optimizer": self.d_optimizer.state_dict()}
+        return parts_state(self, NETWORKS_AND_OPTIMIZERS)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.generator.load_state_dict(state["generator"])
-        self.discriminator.load_state_dict(state["discriminator"])
-        self.g_optimizer.load_state_dict(state["g_optimizer"])
-        self.d_optimizer.load_state_dict(state["d_optimizer"])
+        load_parts(self, state, NETWORKS_AND_OPTIMIZERS)
 
 
 class CycleGANRecipe(TranslationRecipe):
@@ -233,16 +231,11 @@ class CycleGANRecipe(TranslationRecipe):
         self.generator_ba.train(modes[1])
         return out
 
+    PARTS = ("generator", "generator_ba", "d_a", "d_b", "g_optimizer", "d_optimizer", "g_scheduler", "d_scheduler",
+             "pool_a", "pool_b")
+
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "generator": self.generator.state_dict(), "generator_ba": self.generator_ba.state_dict(),
-            "d_a": self.d_a.state_dict(), "d_b": self.d_b.state_dict(),
-            "g_optimizer": self.g_optimizer.state_dict(), "d_optimizer": self.d_optimizer.state_dict(),
-            "g_scheduler": self.g_scheduler.state_dict(), "d_scheduler": self.d_scheduler.state_dict(),
-            "pool_a": self.pool_a.state_dict(), "pool_b": self.pool_b.state_dict(),
-        }  # fmt: skip
+        return parts_state(self, self.PARTS)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        for name in ("generator", "generator_ba", "d_a", "d_b", "g_optimizer", "d_optimizer", "g_scheduler",
-                     "d_scheduler", "pool_a", "pool_b"):
-            getattr(self, name).load_state_dict(state[name])
+        load_parts(self, state, self.PARTS)
