@@ -112,10 +112,11 @@ def test_served_gif_and_eval_protocol(trained):
 
 
 def test_resume_is_exact(tmp_path, single_thread):
+    """The MoCoGAN arch (the preset's warp arch: tests/test_video_warp.py)."""
     from ganforge.runs import resume, train
 
-    whole = train(tiny_config("train.steps=3"), tmp_path / "whole", progress=False)
-    part = train(tiny_config("train.steps=2"), tmp_path / "part", progress=False)
+    whole = train(tiny_config("model.arch=mocogan", "train.steps=3"), tmp_path / "whole", progress=False)
+    part = train(tiny_config("model.arch=mocogan", "train.steps=2"), tmp_path / "part", progress=False)
     resume(part, steps=3, progress=False)
     a = torch.load(whole / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
     b = torch.load(part / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]

@@ -27,9 +27,11 @@ class VideoDataConfig(DataConfig):
 
 
 class VideoModelConfig(StrictModel):
-    """MoCoGAN: a content latent per clip, a motion latent per frame from a GRU cell, an image D and a video D."""
+    """MoCoGAN (or warp): a content latent per clip, a motion latent per frame from a GRU cell, an image D and a
+    video D."""
 
-    arch: Literal["mocogan"] = "mocogan"
+    arch: Literal["mocogan", "warp"] = Field("mocogan", description="mocogan: a frame decoder per frame; warp: one "
+                                             "glyph per clip moved by the motion network (see docs/video.md)")
     content_dim: int = Field(48, gt=0, description="content latent per clip")
     motion_dim: int = Field(16, gt=0, description="motion latent per frame (GRU state)")
     noise_dim: int = Field(8, gt=0, description="noise fed to the GRU at each frame")
@@ -39,6 +41,10 @@ class VideoModelConfig(StrictModel):
     conditional: bool = Field(False, description="condition on the class (the digit): --class at sampling")
     num_classes: int = Field(0, ge=0, description="filled in from the data when conditional")
     image_frames: int = Field(4, ge=1, description="frames per clip the image discriminator judges")
+    glyph: int = Field(0, ge=0, description="warp: side of the drawn glyph in pixels (4 * 2^k); 0: half the frame")
+    max_speed: float = Field(3.0, gt=0, description="warp: the glyph's largest step in pixels per frame")
+    wobble: float = Field(0.0, ge=0, description="warp: 0 = a free velocity per frame; > 0 = one velocity per clip "
+                          "plus at most this many pixels per frame of change")
 
 
 class VideoLossConfig(LossConfig):

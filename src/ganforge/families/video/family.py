@@ -1,5 +1,5 @@
-"""The video family: moving digits (or your videos), a MoCoGAN-style model, GIF/MP4/frame-strip outputs,
-FVD and temporal metrics, and a GIF-serving ``POST /generate``."""
+"""The video family: moving digits (or your videos), a warp (what/where) or MoCoGAN-style model,
+GIF/MP4/frame-strip outputs, FVD and temporal metrics, and a GIF-serving ``POST /generate``."""
 
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ MAX_SERVED_CLIPS = 16
 
 class VideoFamily(Family):
     name = "video"
-    description = "short video clips (moving digits): MoCoGAN, GIF/MP4 out, FVD and temporal metrics"
+    description = "short video clips (moving digits): warp (what/where) or MoCoGAN, GIF/MP4 out, FVD, temporal metrics"
     config_class = VideoConfig
-    archs = ("mocogan",)
+    archs = ("mocogan", "warp")
     sample_options = frozenset({"class_index"})
     output_suffixes = ("/", ".gif", ".mp4", ".png")
     default_eval_n = 500
@@ -43,7 +43,9 @@ class VideoFamily(Family):
         return dict(DATA_KINDS)
 
     def model_kinds(self) -> dict[str, str]:
-        return {"mocogan": "video: content latent per clip + GRU motion latent per frame; image D and 3D-conv video D"}
+        return {"mocogan": "video: content latent per clip + GRU motion latent per frame; image D and 3D-conv video D",
+                "warp": "video: one glyph per clip (content) moved by a GRU trajectory (motion) with a "
+                        "differentiable warp; image D and 3D-conv video D"}
 
     def metric_kinds(self) -> dict[str, str]:
         return {k: f"video: {v}" for k, v in METRIC_DESCRIPTIONS.items()}

@@ -11,13 +11,14 @@ from ganforge.errors import GanforgeError
 from ganforge.families.video.config import VideoConfig
 from ganforge.families.video.nets import VideoGenerator
 from ganforge.families.video.recipe import build_generator
+from ganforge.families.video.warp import WarpGenerator
 
 
 @dataclass
 class VideoModel:
     """The generator of a video run and what sampling and evaluation need to know about its data."""
 
-    generator: VideoGenerator
+    generator: VideoGenerator | WarpGenerator
     config: VideoConfig
     class_names: list[str]
 

@@ -1,4 +1,5 @@
-"""The MoCoGAN training step: one batch of real clips, a D step for both discriminators, then a G step.
+"""The MoCoGAN training step (for both generators, ``model.arch`` mocogan or warp): one batch of real clips, a D
+step for both discriminators, then a G step.
 
 Read top to bottom: sample content and motion latents -> fake clips; the video D judges whole clips and
 the image D judges ``image_frames`` random frames of each clip (real and fake); D minimises both losses on
@@ -17,12 +18,17 @@ from ganforge.ema import EMA
 from ganforge.errors import GanforgeError
 from ganforge.families.video.config import VideoConfig
 from ganforge.families.video.nets import ImageDiscriminator, VideoDiscriminator, VideoGenerator
+from ganforge.families.video.warp import WarpGenerator
 from ganforge.losses import build_loss, clip_weights, gradient_penalty, r1_penalty
 
 
-def build_generator(config: VideoConfig) -> VideoGenerator:
-    """The clip generator a (fitted) config describes."""
+def build_generator(config: VideoConfig) -> VideoGenerator | WarpGenerator:
+    """The clip generator a (fitted) config describes: ``model.arch`` mocogan or warp."""
     data, model = config.data, config.model
+    if model.arch == "warp":
+        return WarpGenerator(data.frames, data.channels or 1, data.size, model.content_dim, model.motion_dim,
+                             model.noise_dim, model.g_width, model.num_classes if model.conditional else 0,
+                             model.glyph, model.max_speed, model.wobble)
     return VideoGenerator(data.frames, data.channels or 1, data.size, model.content_dim, model.motion_dim,
                           model.noise_dim, model.g_width, model.num_classes if model.conditional else 0)
 
