@@ -13,7 +13,7 @@ import ganforge.families as families
 from ganforge.errors import GanforgeError
 from ganforge.families.base import SampleRequest
 from ganforge.families.text2image.captions import POSITION_PHRASES, SIZE_WORDS, scene_captions
-from ganforge.families.text2image.classifier import classify, load_classifier
+from ganforge.families.text2image.classifier import AttributeNet, classify, load_classifier
 from ganforge.families.text2image.data import build_captioned, make_shapes
 from ganforge.families.text2image.evaluation import accuracy, prompt_set
 from ganforge.families.text2image.scenes import COLOURS, HELD_OUT, SEEN, SHAPES, random_scene
@@ -131,12 +131,21 @@ def test_prompts_are_checked_and_unknown_words_named(capsys):
 # --- the shipped classifier ---------------------------------------------------------------------------------
 
 
-def test_attribute_classifier_reads_real_pictures():
-    prompts, images, labels, held = prompt_set(1)
-    assert len(prompts) == 432 and int(held.sum()) == 72
-    scores = accuracy(classify(load_classifier(), images), labels, torch.ones(len(prompts), dtype=torch.bool))
+@pytest.mark.parametrize("size", [64, 32])
+def test_attribute_classifier_reads_real_pictures(size):
+    prompts, images, labels, held = prompt_set(1, size=size)
+    assert len(prompts) == 432 and int(held.sum()) == 72 and images.shape[-1] == size
+    net = load_classifier(input_size=size)
+    scores = accuracy(classify(net, images), labels, torch.ones(len(prompts), dtype=torch.bool))
     for name in ("colour", "shape", "size", "position"):
         assert scores[name] > 0.95, scores
+
+
+def test_a_missing_classifier_variant_is_one_error(tmp_path):
+    with pytest.raises(GanforgeError, match="text2image_attributes.py --size 32"):
+        load_classifier(path=str(tmp_path / "none.pt"), input_size=32)
+    with pytest.raises(GanforgeError, match="reads 64 or 32"):
+        AttributeNet(48)
 
 
 # --- training, sampling, serving -----------------------------------------------------------------------------
@@ -149,16 +158,21 @@ def test_a_few_training_steps_write_a_run(tiny_run):
     assert state["step"] == 4 and "circle" in state["vocab"]
 
 
-def test_resume_is_exact(tmp_path):
+@pytest.mark.parametrize("extra", [["model.matcher_width=0", "loss.swap_share=0"], ["model.matcher_width=4"]],
+                         ids=["plain", "swaps-and-matcher"])
+def test_resume_is_exact(tmp_path, extra):
     from ganforge.runs import resume, train
 
-    config = tiny_config(tmp_path / "data")
+    config = tiny_config(tmp_path / "data", *extra)
     whole = train(config, tmp_path / "whole", progress=False)
     half = train(config, tmp_path / "half", steps=2, progress=False)
     resume(half, 4, progress=False)
     a = torch.load(whole / "checkpoints" / "last.pt", weights_only=True)["recipe"]
     b = torch.load(half / "checkpoints" / "last.pt", weights_only=True)["recipe"]
-    for key in ("generator", "discriminator", "encoder"):
+    with_matcher = "model.matcher_width=4" in extra
+    keys = ("generator", "discriminator", "encoder", *(("matcher",) if with_matcher else ()))
+    assert ("matcher" in a) == with_matcher
+    for key in keys:
         for name, tensor in a[key].items():
             assert torch.equal(tensor, b[key][name]), f"{key}.{name}"
 

@@ -29,6 +29,8 @@ class Text2ImageModelConfig(StrictModel):
     max_vocab: int = Field(5000, ge=16, description="vocabulary size cap for captions:PATH data")
     g_width: int = Field(8, gt=0, description="generator channels at the largest size (x8 at 4x4)")
     d_width: int = Field(8, gt=0, description="discriminator channels at the largest size")
+    matcher_width: int = Field(0, ge=0, description="channels of the image-text matching CNN at the largest size "
+                               "(a jointly trained DAMSM-style encoder, trained on real pairs only); 0 = none")
 
 
 class Text2ImageLossConfig(StrictModel):
@@ -36,6 +38,10 @@ class Text2ImageLossConfig(StrictModel):
 
     mismatch_weight: float = Field(0.5, ge=0, le=1, description="share of D's fake term given to real images "
                                    "with a wrong caption (GAN-INT-CLS); the rest goes to generated images")
+    swap_share: float = Field(0.0, ge=0, le=1, description="share of the mismatched term given to hard negatives: "
+                              "the image's caption with one word swapped for a word of the same kind (learned "
+                              "from the captions); they are also extra negatives of the contrastive terms; 0 = off "
+                              "(as in runs made before it existed), 0.5 in the preset")
     gp_weight: float = Field(2.0, ge=0, description="matching-aware gradient penalty weight (DF-GAN k)")
     gp_power: float = Field(6.0, gt=0, description="matching-aware gradient penalty power (DF-GAN p)")
     gp_every: int = Field(4, ge=1, description="apply the penalty every N steps, weighted by N (lazy, as "
@@ -44,6 +50,10 @@ class Text2ImageLossConfig(StrictModel):
                                       "the text encoder)")
     g_contrastive_weight: float = Field(1.0, ge=0, description="the same InfoNCE on generated pairs, for G")
     temperature: float = Field(0.1, gt=0, description="InfoNCE temperature")
+    match_weight: float = Field(1.0, ge=0, description="with model.matcher_width > 0: InfoNCE of the matching CNN "
+                                "on real pairs (trains it and the text encoder)")
+    g_match_weight: float = Field(1.0, ge=0, description="with model.matcher_width > 0: the same InfoNCE on "
+                                  "generated pairs, for G")
 
 
 class Text2ImageOptimConfig(OptimConfig):
@@ -51,6 +61,7 @@ class Text2ImageOptimConfig(OptimConfig):
     d_lr: float = Field(4e-4, gt=0)
     g_betas: tuple[float, float] = (0.0, 0.9)
     d_betas: tuple[float, float] = (0.0, 0.9)
+    match_lr: float = Field(1e-3, gt=0, description="learning rate of the image-text matching CNN (Adam)")
     n_critic: Literal[1] = Field(1, description="one D step per G step")
 
 

@@ -21,10 +21,10 @@ from torch import Tensor
 
 from ganforge.families.text2image.captions import canonical_caption
 from ganforge.families.text2image.classifier import (
-    CLASSIFIER_NAME,
-    CLASSIFIER_VERSION,
     FEATURE_DIM,
     classifier_features,
+    classifier_label,
+    classifier_size,
     classify,
     load_classifier,
 )
@@ -39,15 +39,16 @@ ROWS = ("generated", "reference_real", "reference_shuffled")
 
 
 @lru_cache(maxsize=4)  # rendering 864 pictures takes seconds; callers do not modify the tensors
-def prompt_set(repeats: int, seed: str = EVAL_RENDER_SEED) -> tuple[list[str], Tensor, Tensor, Tensor]:
-    """(prompts, real images in [-1, 1], labels [N, 4], held-out mask [N]) of the evaluation prompts."""
+def prompt_set(repeats: int, seed: str = EVAL_RENDER_SEED, size: int = 64) -> tuple[list[str], Tensor, Tensor, Tensor]:
+    """(prompts, real images in [-1, 1] of ``size`` pixels, labels [N, 4], held-out mask [N]) of the evaluation
+    prompts (the same scenes at every size)."""
     rng = random.Random(seed)
     combos = list(itertools.product(COLOURS, SHAPES, SIZES, POSITIONS))
     scenes = [single_scene(rng, *combo) for combo in combos for _ in range(repeats)]
     prompts = [canonical_caption(s.shapes[0]) for s in scenes]
     labels = torch.tensor([s.shapes[0].indices() for s in scenes])
     held = torch.tensor([(s.shapes[0].colour, s.shapes[0].shape) in HELD_OUT for s in scenes])
-    images = render_scenes(scenes, 64).float().div(127.5).sub(1)
+    images = render_scenes(scenes, size).float().div(127.5).sub(1)
     return prompts, images, labels, held
 
 
@@ -61,14 +62,16 @@ def accuracy(predicted: dict[str, torch.Tensor], labels: torch.Tensor, mask: tor
 
 def evaluate_prompts(model: TextImageModel, repeats: int, seed: int) -> dict[str, Any]:
     """Attribute accuracy (seen / held-out) and FID for generated, real and shuffled-caption pictures."""
-    prompts, real, labels, held = prompt_set(repeats)
+    image_size = int(getattr(model.generator, "size", 64))
+    size = classifier_size(image_size)
+    prompts, real, labels, held = prompt_set(repeats, size=size)
     ids, lengths, _ = encode_prompts(prompts, model.vocab, model.max_words, warn=False)
     shuffle = torch.randperm(len(prompts), generator=torch.Generator().manual_seed(seed + 1))
     with model.lock:
         fake = draw(model.generator, model.encoder, ids, lengths, seed)
         shuffled = draw(model.generator, model.encoder, ids[shuffle], lengths[shuffle], seed)
-    classifier = load_classifier(model.device)
-    _, real_again, _, _ = prompt_set(repeats, EVAL_RENDER_SEED + "-second")
+    classifier = load_classifier(model.device, input_size=size)
+    _, real_again, _, _ = prompt_set(repeats, EVAL_RENDER_SEED + "-second", size)
     real_features = classifier_features(classifier, real)
     results: dict[str, Any] = {}
     for row, images in zip(ROWS, (fake, real, shuffled), strict=True):
@@ -84,11 +87,12 @@ def evaluate_prompts(model: TextImageModel, repeats: int, seed: int) -> dict[str
         "held_out_prompts": len(set(p for p, h in zip(prompts, held, strict=True) if h)),
         "images_per_prompt": repeats, "images": len(prompts), "seed": seed,
         "held_out_combinations": sorted(f"{c} {s}" for c, s in HELD_OUT),
-        "classifier": f"{CLASSIFIER_NAME} v{CLASSIFIER_VERSION} (shipped weights)",
-        "fid_features": f"{CLASSIFIER_NAME} v{CLASSIFIER_VERSION} penultimate layer ({FEATURE_DIM}-d)",
-        "fid_reference": f"the {len(prompts)} real renderings of the same prompts (shapes-captions v{SHAPES_VERSION}, "
-                         f"seed '{EVAL_RENDER_SEED}'); reference_real compares a second rendering",
-        "resize": "none (64x64); other sizes bilinear to 64x64 for the classifier",
+        "classifier": f"{classifier_label(size)} (shipped weights)",
+        "fid_features": f"{classifier_label(size)} penultimate layer ({FEATURE_DIM}-d)",
+        "fid_reference": f"the {len(prompts)} real {size}x{size} renderings of the same prompts (shapes-captions "
+                         f"v{SHAPES_VERSION}, seed '{EVAL_RENDER_SEED}'); reference_real compares a second rendering",
+        "resize": f"none ({size}x{size} pictures, {size}x{size} classifier)" if image_size == size
+                  else f"bilinear from {image_size}x{image_size} to {size}x{size} for the classifier",
         "prompt_form": "a {size} {colour} {shape} {position phrase}",
         "shuffled": "the same generator and noise with the prompts permuted; scored against the asked attributes",
     }

@@ -24,7 +24,8 @@ from ganforge.families.text2image.model import (
     load_text_image_model,
     write_images,
 )
-from ganforge.families.text2image.nets import Discriminator, check_image_size
+from ganforge.families.text2image.negatives import WordSwaps
+from ganforge.families.text2image.nets import Discriminator, ImageMatcher, check_image_size
 from ganforge.families.text2image.recipe import Text2ImageRecipe
 from ganforge.families.text2image.serving import ROUTES
 from ganforge.families.text2image.words import encode_prompts
@@ -51,7 +52,8 @@ class Text2ImageFamily(Family):
 
     def model_kinds(self) -> dict[str, str]:
         return {"df-gan": "text-to-image: sentence fused into every G block (affine), matching-aware D with MA-GP, "
-                          "GRU text encoder trained jointly with D (contrastive + adversarial)"}
+                          "GRU text encoder trained jointly with D (contrastive + adversarial), one-word-swap hard "
+                          "negatives, optional DAMSM-style matching CNN"}
 
     def metric_kinds(self) -> dict[str, str]:
         return {"attributes": "text2image: colour/shape/size/position accuracy by the shipped classifier, seen "
@@ -84,7 +86,11 @@ class Text2ImageFamily(Family):
             mismatch_weight=loss.mismatch_weight, gp_weight=loss.gp_weight, gp_power=loss.gp_power,
             gp_every=loss.gp_every,
             contrastive_weight=loss.contrastive_weight, g_contrastive_weight=loss.g_contrastive_weight,
-            temperature=loss.temperature, ema_decay=train.ema_decay, ema_warmup=train.ema_warmup, device=device)
+            temperature=loss.temperature, ema_decay=train.ema_decay, ema_warmup=train.ema_warmup, device=device,
+            swaps=WordSwaps.from_captions(data.captions, data.vocab) if loss.swap_share > 0 else None,
+            swap_share=loss.swap_share,
+            matcher=ImageMatcher(m.text_dim, m.matcher_width, config.data.size).to(device) if m.matcher_width else None,
+            match_lr=opt.match_lr, match_weight=loss.match_weight, g_match_weight=loss.g_match_weight)
 
     def build_stream(self, config: Text2ImageConfig, data: CaptionedImages, device: torch.device,
                      world: World) -> BatchStream:

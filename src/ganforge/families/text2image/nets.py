@@ -7,6 +7,9 @@
 - ``Discriminator``: a convolutional trunk to 4x4 features; the sentence is tiled over the 4x4 map and
   a joint head returns one raw logit per (image, sentence) pair, so a real image with a wrong caption can
   be called fake (matching-aware). ``embed`` gives pooled image features for the contrastive term.
+- ``ImageMatcher``: a small CNN (max-pooling, like a classifier) that embeds an image next to its sentence,
+  trained only on real image-caption pairs by a contrastive loss (a jointly trained DAMSM, AttnGAN's
+  matching encoder); the generator is asked to make pictures it matches to their captions.
 """
 
 from __future__ import annotations
@@ -140,3 +143,22 @@ class Discriminator(nn.Module):
 
     def forward(self, images: Tensor, cond: Tensor) -> Tensor:
         return self.judge(self.features(images), cond)
+
+
+class ImageMatcher(nn.Module):
+    """Images [B, 3, S, S] in [-1, 1] -> embeddings [B, dim]: 3x3 convolutions with ReLU, each followed by a
+    2x max-pool down to 4x4, then a linear layer over the 4x4 map (so place and shape both count)."""
+
+    def __init__(self, dim: int = 128, width: int = 16, size: int = 32) -> None:
+        super().__init__()
+        check_image_size(size)
+        stages = size.bit_length() - 3  # poolings down to 4x4
+        widths = [3, *(width * min(2 ** i, 4) for i in range(stages))]
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in zip(widths, widths[1:], strict=False))
+        self.head = nn.Linear(widths[-1] * 16, dim)
+
+    def forward(self, images: Tensor) -> Tensor:
+        h = images
+        for conv in self.convs:
+            h = F.max_pool2d(F.relu(conv(h)), 2)
+        return self.head(h.flatten(1))

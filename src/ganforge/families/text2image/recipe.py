@@ -4,12 +4,17 @@ hinge loss and matching-aware gradient penalty, and the text encoder trained joi
 One step, top to bottom:
 1. pick one caption per image (global RNG, saved in checkpoints) and encode it: sentence ``s``.
 2. D step: real image with its caption -> real; real image with another image's caption -> fake;
+   the same real image with its caption with one word swapped ("red circle" -> "red square", a hard
+   negative made from the caption words alone, see ``negatives.py``) -> fake;
    G(z, s) with s -> fake; plus a CLIP-style contrastive loss between D's image embedding and ``s`` on
-   real pairs, and (every ``gp_every`` steps, lazily) MA-GP: the gradient norm of D at real pairs, with
-   respect to the image and the sentence, to the power p. The text encoder is updated with D: it learns
-   what tells captions apart.
+   real pairs (the swapped captions as extra negatives), and (every ``gp_every`` steps, lazily) MA-GP:
+   the gradient norm of D at real pairs, with respect to the image and the sentence, to the power p.
+   With a matching CNN (DAMSM-style), the same contrastive loss between its embedding of the real image
+   and ``s`` trains it (on real pairs only). The text encoder is updated with D: it learns what tells
+   captions apart.
 3. G step: the same fakes must fool the updated D on (G(z, s), s), plus the same contrastive loss on the
-   fakes (XMC-GAN style); the sentence is detached (the generator does not move the encoder).
+   fakes (XMC-GAN style, with the swapped captions as extra negatives) through D and through the matching
+   CNN; the sentence is detached (the generator moves neither the encoder nor the matching CNN).
 4. EMA of the generator and of the text encoder (samples use both averages).
 """
 
@@ -23,14 +28,19 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganforge.ema import EMA
-from ganforge.families.text2image.nets import Discriminator, Generator, TextEncoder
+from ganforge.families.text2image.negatives import WordSwaps
+from ganforge.families.text2image.nets import Discriminator, Generator, ImageMatcher, TextEncoder
 
 
-def contrastive_loss(images: Tensor, sentences: Tensor, temperature: float) -> Tensor:
-    """Symmetric InfoNCE between normalized image and sentence embeddings of matching rows."""
-    logits = F.normalize(images, dim=1) @ F.normalize(sentences, dim=1).T / temperature
+def contrastive_loss(images: Tensor, sentences: Tensor, temperature: float, negatives: Tensor | None = None) -> Tensor:
+    """Symmetric InfoNCE between normalized image and sentence embeddings of matching rows; ``negatives``
+    (sentences [B', dim]) are extra wrong captions for every image (image-to-text direction)."""
+    images, sentences = F.normalize(images, dim=1), F.normalize(sentences, dim=1)
+    logits = images @ sentences.T / temperature
     target = torch.arange(images.shape[0], device=images.device)
-    return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
+    to_text = logits if negatives is None else torch.cat(
+        [logits, images @ F.normalize(negatives, dim=1).T / temperature], dim=1)
+    return 0.5 * (F.cross_entropy(to_text, target) + F.cross_entropy(logits.T, target))
 
 
 def pick_captions(ids: Tensor, lengths: Tensor, counts: Tensor) -> tuple[Tensor, Tensor]:
@@ -49,15 +59,20 @@ class Text2ImageRecipe:
                  g_lr: float, d_lr: float, g_betas: tuple[float, float], d_betas: tuple[float, float],
                  mismatch_weight: float, gp_weight: float, gp_power: float, gp_every: int, contrastive_weight: float,
                  g_contrastive_weight: float, temperature: float, ema_decay: float, ema_warmup: bool,
-                 device: torch.device) -> None:
+                 device: torch.device, swaps: WordSwaps | None = None, swap_share: float = 0.0,
+                 matcher: ImageMatcher | None = None, match_lr: float = 1e-3, match_weight: float = 1.0,
+                 g_match_weight: float = 1.0) -> None:
         self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
         self.device = device
         self.mismatch_weight, self.gp_weight, self.gp_power = mismatch_weight, gp_weight, gp_power
         self.gp_every, self.steps_done = gp_every, 0
         self.contrastive_weight, self.g_contrastive_weight = contrastive_weight, g_contrastive_weight
         self.temperature = temperature
+        self.swaps, self.swap_share = (swaps, swap_share) if swaps is not None and swap_share > 0 else (None, 0.0)
         self.opt_g = torch.optim.Adam(generator.parameters(), lr=g_lr, betas=g_betas)
         self.opt_d = torch.optim.Adam([*discriminator.parameters(), *encoder.parameters()], lr=d_lr, betas=d_betas)
+        self.matcher, self.match_weight, self.g_match_weight = matcher, match_weight, g_match_weight
+        self.opt_m = torch.optim.Adam(matcher.parameters(), lr=match_lr) if matcher is not None else None
         self.ema = EMA(generator, ema_decay, ema_warmup) if ema_decay > 0 else None
         self.encoder_ema = EMA(encoder, ema_decay, ema_warmup) if ema_decay > 0 else None
 
@@ -76,6 +91,10 @@ class Text2ImageRecipe:
         real = images.float().div(127.5).sub(1)
         words, n_words = pick_captions(ids, lengths, counts)
         sentence = self.encoder(words, n_words)
+        swapped, changed = None, None
+        if self.swaps is not None:  # hard negatives: the same captions with one word swapped
+            swapped_words, changed = self.swaps(words, n_words)
+            swapped = self.encoder(swapped_words, n_words)
         fake = self.generator(self.noise(real.shape[0]), sentence.detach())  # kept for the G step below
         self.steps_done += 1
         penalize = self.gp_weight > 0 and self.steps_done % self.gp_every == 0
@@ -86,24 +105,42 @@ class Text2ImageRecipe:
         real_logits = self.discriminator.judge(real_features, sentence)
         mismatched = self.discriminator.judge(real_features, sentence.roll(1, dims=0))
         fake_logits = self.discriminator(fake.detach(), sentence)
+        wrong = F.relu(1 + mismatched).mean()
+        if swapped is not None and changed is not None and bool(changed.any()):
+            hard = F.relu(1 + self.discriminator.judge(real_features, swapped))[changed].mean()
+            wrong = (1 - self.swap_share) * wrong + self.swap_share * hard
         d_adv = (F.relu(1 - real_logits).mean() + (1 - self.mismatch_weight) * F.relu(1 + fake_logits).mean()
-                 + self.mismatch_weight * F.relu(1 + mismatched).mean())
-        clip = contrastive_loss(self.discriminator.embed(real_features), sentence, self.temperature)
+                 + self.mismatch_weight * wrong)
+        negatives = None if swapped is None or changed is None else swapped[changed]
+        clip = contrastive_loss(self.discriminator.embed(real_features), sentence, self.temperature, negatives)
         d_loss = d_adv + self.contrastive_weight * clip
+        matched = torch.zeros(())
+        if self.matcher is not None:  # DAMSM-style: real pairs only
+            matched = contrastive_loss(self.matcher(real.detach()), sentence, self.temperature, negatives)
+            d_loss = d_loss + self.match_weight * matched
         if penalize:  # lazy: every gp_every steps, weighted by gp_every (StyleGAN2's lazy R1)
             grad_image, grad_text = torch.autograd.grad(real_logits.sum(), (real, sentence), create_graph=True)
             norm = torch.cat([grad_image.flatten(1), grad_text], dim=1).norm(dim=1)
             d_loss = d_loss + self.gp_weight * self.gp_every * norm.pow(self.gp_power).mean()
         self.opt_d.zero_grad(set_to_none=True)
+        if self.opt_m is not None:
+            self.opt_m.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_d.step()
+        if self.opt_m is not None:
+            self.opt_m.step()
 
         # --- generator (the same fakes, judged by the updated D) ---
         sentence = sentence.detach()
+        negatives = None if negatives is None else negatives.detach()
         fake_features = self.discriminator.features(fake)
         g_adv = -self.discriminator.judge(fake_features, sentence).mean()
-        g_clip = contrastive_loss(self.discriminator.embed(fake_features), sentence, self.temperature)
+        g_clip = contrastive_loss(self.discriminator.embed(fake_features), sentence, self.temperature, negatives)
         g_loss = g_adv + self.g_contrastive_weight * g_clip
+        g_matched = torch.zeros(())
+        if self.matcher is not None:
+            g_matched = contrastive_loss(self.matcher(fake), sentence, self.temperature, negatives)
+            g_loss = g_loss + self.g_match_weight * g_matched
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
@@ -111,12 +148,15 @@ class Text2ImageRecipe:
             self.ema.update(self.generator)
             self.encoder_ema.update(self.encoder)
         return {"d_loss": d_adv.detach(), "g_loss": g_adv.detach(), "clip_real": clip.detach(),
-                "clip_fake": g_clip.detach()}
+                "clip_fake": g_clip.detach(), **({"match_real": matched.detach(), "match_fake": g_matched.detach()}
+                                                 if self.matcher is not None else {})}
 
     def state_dict(self) -> dict[str, Any]:
         state = {"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
                  "encoder": self.encoder.state_dict(), "opt_g": self.opt_g.state_dict(),
                  "opt_d": self.opt_d.state_dict(), "steps_done": self.steps_done}
+        if self.matcher is not None and self.opt_m is not None:
+            state["matcher"], state["opt_m"] = self.matcher.state_dict(), self.opt_m.state_dict()
         if self.ema is not None and self.encoder_ema is not None:
             state["ema"] = self.ema.state_dict()
             state["encoder_ema"] = self.encoder_ema.state_dict()
@@ -129,6 +169,9 @@ class Text2ImageRecipe:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.steps_done = int(state["steps_done"])
+        if self.matcher is not None and self.opt_m is not None:
+            self.matcher.load_state_dict(state["matcher"])
+            self.opt_m.load_state_dict(state["opt_m"])
         if self.ema is not None and self.encoder_ema is not None:
             self.ema.load_state_dict(state["ema"])
             self.encoder_ema.load_state_dict(state["encoder_ema"])
