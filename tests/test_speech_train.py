@@ -46,7 +46,7 @@ def digits_run(env: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def vocoder_run(env: Path) -> Path:
-    return train(load_config("vocoder", overrides=VOCODER), env / "vocoder", progress=False)
+    return train(load_config("vocoder-hifigan", overrides=VOCODER), env / "vocoder", progress=False)
 
 
 def test_spoken_digits_trains_and_samples_the_requested_class(digits_run: Path, tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_vocoder_evaluation_has_baseline_and_protocol(vocoder_run: Path) -> None
 
 
 def test_vocoder_resume_is_exact(env: Path, vocoder_run: Path) -> None:
-    config = load_config("vocoder", overrides=VOCODER)
+    config = load_config("vocoder-hifigan", overrides=VOCODER)
     half = train(config, env / "half", steps=2, progress=False)
     resume(half, 4, progress=False)
     whole = torch.load(vocoder_run / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
@@ -137,5 +137,5 @@ def test_bad_configs_are_refused(env: Path) -> None:
     with pytest.raises(GanforgeError, match="unknown key"):
         load_config("spoken-digits", overrides=["model.widht=3"])
     with pytest.raises(GanforgeError, match="no such folder"):
-        train(load_config("vocoder", overrides=[*VOCODER, "data.name=wav:/nonexistent/folder"]), env / "x",
+        train(load_config("vocoder-hifigan", overrides=[*VOCODER, "data.name=wav:/nonexistent/folder"]), env / "x",
               progress=False)

@@ -135,10 +135,10 @@ class MelSpec:
         return torch.clamp(inverse @ torch.exp(mel), min=0.0)
 
 
-def griffin_lim(mag: Tensor, n_fft: int, hop: int, iters: int = 32, momentum: float = 0.99,
-                seed: int = 0, length: int | None = None) -> Tensor:
-    """Audio [B, T] whose |STFT| approximates ``mag`` [B, n_fft // 2 + 1, frames]: fast Griffin-Lim
-    (Perraudin et al. 2013) from a seeded random phase."""
+def griffin_lim_angles(mag: Tensor, n_fft: int, hop: int, iters: int = 32, momentum: float = 0.99,
+                       seed: int = 0, length: int | None = None) -> Tensor:
+    """The unit phasors [B, n_fft // 2 + 1, frames] that fast Griffin-Lim (Perraudin et al. 2013) finds for
+    ``mag`` from a seeded random phase; ``istft(mag * angles)`` is its audio."""
     window = torch.hann_window(n_fft, device=mag.device)
     generator = torch.Generator().manual_seed(seed)
     angles = torch.exp(2j * math.pi * torch.rand(mag.shape, generator=generator)).to(mag.device)
@@ -150,6 +150,16 @@ def griffin_lim(mag: Tensor, n_fft: int, hop: int, iters: int = 32, momentum: fl
         accelerated = rebuilt - (momentum / (1 + momentum)) * previous
         angles = accelerated / accelerated.abs().clamp(min=1e-8)
         previous = rebuilt
+    return angles
+
+
+def griffin_lim(mag: Tensor, n_fft: int, hop: int, iters: int = 32, momentum: float = 0.99,
+                seed: int = 0, length: int | None = None) -> Tensor:
+    """Audio [B, T] whose |STFT| approximates ``mag`` [B, n_fft // 2 + 1, frames]: fast Griffin-Lim
+    (Perraudin et al. 2013) from a seeded random phase."""
+    length = length or hop * (mag.shape[-1] - 1)
+    angles = griffin_lim_angles(mag, n_fft, hop, iters, momentum, seed, length)
+    window = torch.hann_window(n_fft, device=mag.device)
     return torch.istft(mag * angles, n_fft, hop, n_fft, window, length=length)
 
 

@@ -34,9 +34,9 @@ PREVIEW_SECONDS = 3.0
 
 class VocoderFamily(Family):
     name = "vocoder"
-    description = "GAN vocoders: log-mel spectrogram -> waveform (HiFi-GAN style)"
+    description = "GAN vocoders: log-mel spectrogram -> waveform (HiFi-GAN style, or Griffin-Lim refined)"
     config_class = VocoderConfig
-    archs = ("hifigan",)
+    archs = ("hifigan", "gl-refine")
     sample_options = frozenset({"input"})
     output_suffixes = ("/", ".wav")
     default_eval_n = 16
@@ -46,7 +46,9 @@ class VocoderFamily(Family):
 
     def model_kinds(self) -> dict[str, str]:
         return {"hifigan": "HiFi-GAN-style vocoder: transposed convs + multi-receptive-field blocks; "
-                           "multi-period and multi-scale discriminators"}
+                           "multi-period and multi-scale discriminators",
+                "gl-refine": "Griffin-Lim refined by frame-rate ConvNeXt networks (magnitude, then phase) and the "
+                             "inverse STFT; untrained, it is exactly Griffin-Lim"}
 
     def metric_kinds(self) -> dict[str, str]:
         return dict(METRICS)
@@ -59,7 +61,7 @@ class VocoderFamily(Family):
 
     def build_recipe(self, config: VocoderConfig, data: Corpus, device: torch.device) -> VocoderRecipe:
         model = config.model
-        return VocoderRecipe(build_generator(model), build_discriminator(model),
+        return VocoderRecipe(build_generator(model, config.data.sample_rate), build_discriminator(model),
                              mel_spec(model, config.data.sample_rate), config.loss, config.optim, config.train,
                              device)
 

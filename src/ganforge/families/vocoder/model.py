@@ -14,19 +14,25 @@ from torch import Tensor
 
 from ganforge.errors import GanforgeError
 from ganforge.families.speech.audio import MelSpec, read_wav
-from ganforge.families.vocoder.config import HifiganConfig
+from ganforge.families.vocoder.config import GLRefineConfig, HifiganConfig, VocoderModelFields
+from ganforge.families.vocoder.glrefine import GLRefineGenerator
 from ganforge.families.vocoder.nets import HifiGenerator, VocoderDiscriminator
 
 
-def build_generator(model: HifiganConfig) -> HifiGenerator:
+def build_generator(model: HifiganConfig | GLRefineConfig, rate: int = 16000) -> HifiGenerator | GLRefineGenerator:
+    """The generator of ``model.arch``: log-mel [B, n_mels, F] -> audio [B, 1, F * hop] (``rate``: the
+    sample rate of the mel filterbank, used by gl-refine)."""
+    if isinstance(model, GLRefineConfig):
+        return GLRefineGenerator(model.n_mels, model.n_fft, model.hop, rate, model.griffin_lim_iters,
+                                 model.channels, model.blocks, model.phase_blocks, model.kernel)
     return HifiGenerator(model.n_mels, model.channels, model.upsample_rates, model.kernels, model.dilations)
 
 
-def build_discriminator(model: HifiganConfig) -> VocoderDiscriminator:
+def build_discriminator(model: VocoderModelFields) -> VocoderDiscriminator:
     return VocoderDiscriminator(model.periods, model.period_channels, model.scales, model.scale_channels)
 
 
-def mel_spec(model: HifiganConfig, rate: int) -> MelSpec:
+def mel_spec(model: HifiganConfig | GLRefineConfig, rate: int) -> MelSpec:
     """The mel analysis a vocoder was trained on (its input)."""
     return MelSpec(rate, model.n_fft, model.hop, model.n_mels)
 
@@ -35,7 +41,7 @@ def mel_spec(model: HifiganConfig, rate: int) -> MelSpec:
 class Vocoder:
     """A vocoder's generator with its mel settings: ``vocoder(mel)`` -> audio, ``vocoder.mel(audio)`` -> mel."""
 
-    generator: HifiGenerator
+    generator: HifiGenerator | GLRefineGenerator
     mel: MelSpec
     rate: int
     source: Path | None = None
@@ -76,10 +82,10 @@ class Vocoder:
         return self(mel).cpu().numpy()[:length]
 
 
-def load_vocoder(model: HifiganConfig, rate: int, state: dict[str, Any], device: torch.device, ema: bool,
-                 source: Path | None = None) -> Vocoder:
+def load_vocoder(model: HifiganConfig | GLRefineConfig, rate: int, state: dict[str, Any], device: torch.device,
+                 ema: bool, source: Path | None = None) -> Vocoder:
     """The generator of a checkpoint (its EMA copy when there is one and ``ema``)."""
-    generator = build_generator(model)
+    generator = build_generator(model, rate)
     recipe = state["recipe"]
     weights = recipe["ema"]["model"] if ema and "ema" in recipe else recipe["generator"]
     generator.load_state_dict(weights)
