@@ -161,3 +161,26 @@ def test_spectrogram_codec_shapes(n_mels: int, bins: int, single_thread: None) -
     assert codec.decode(images, iters=2).shape == (3, 8192)
     restored = SpecCodec.from_state(codec.state())
     torch.testing.assert_close(restored.encode(audio), images)
+
+
+@pytest.mark.parametrize("g_cond", ["cbn", "concat"])
+def test_spec_generator_conditioning_changes_the_output_with_the_label(g_cond: str, single_thread: None) -> None:
+    from ganforge.families.speech.config import SpecganConfig
+    from ganforge.families.speech.model import build_networks
+
+    torch.manual_seed(0)
+    model = SpecganConfig(z_dim=8, g_width=4, d_width=4, n_mels=32, g_cond=g_cond)  # type: ignore[arg-type]
+    generator, discriminator = build_networks(model, frames=32, num_classes=3)
+    if g_cond == "cbn":  # per-class scales start at zero: give them a value, as training would
+        for name, p in generator.named_parameters():
+            if "gamma" in name:
+                torch.nn.init.normal_(p, 0, 0.5)
+    assert generator.concat == (g_cond == "concat")
+    z = torch.randn(1, 8).repeat(4, 1)
+    images = generator.train()(z, torch.tensor([0, 1, 2, 0]))
+    assert images.shape == (4, 1, 32, 32) and images.abs().max() <= 1.0
+    assert not torch.allclose(images[0], images[1], atol=1e-4)  # same noise, another class: another image
+    torch.testing.assert_close(images[0], images[3])
+    assert discriminator(images, torch.tensor([0, 1, 2, 0])).shape == (4,)
+    with pytest.raises(GanforgeError, match="pass labels"):
+        generator(z, None)

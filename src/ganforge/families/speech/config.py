@@ -40,6 +40,8 @@ class SpecganConfig(StrictModel):
     n_mels: int = Field(0, ge=0, description="mel bands of the image (a power of 2, >= 8); 0: n_fft / 2 linear bins")
     hop: int = Field(128, ge=16, description="STFT hop; data.segment / hop frames (a power of 2, >= 8)")
     num_classes: int = Field(0, ge=0, description="classes (digits); 0: taken from the data")
+    g_cond: Literal["cbn", "concat"] = Field("cbn", description="labels into G: conditional BatchNorm (a per-class "
+                                             "scale and shift) or a one-hot label joined to the noise")
     d_cond: Literal["projection", "acgan"] = Field("projection", description="labels into D: a projection term, or "
                                                    "class logits trained with cross-entropy (loss.aux_weight)")
     griffin_lim_iters: int = Field(32, ge=1, le=1000, description="Griffin-Lim iterations when making audio")

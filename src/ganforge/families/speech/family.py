@@ -48,7 +48,8 @@ class SpeechFamily(Family):
         return data_kinds()
 
     def model_kinds(self) -> dict[str, str]:
-        return {"specgan": "class-conditional DCGAN on log-magnitude spectrograms (cBN G, projection D), "
+        return {"specgan": "class-conditional DCGAN on log-magnitude spectrograms (cBN or one-hot concat G, "
+                           "projection or AC-GAN D), "
                            "Griffin-Lim to audio"}
 
     def metric_kinds(self) -> dict[str, str]:

@@ -20,7 +20,7 @@ NOISE_OFFSET = 0  # sample(seed) draws its noise from torch.Generator().manual_s
 
 def build_networks(model: SpecganConfig, frames: int, num_classes: int) -> tuple[SpecGenerator, SpecDiscriminator]:
     bins = model.n_mels or model.n_fft // 2
-    return (SpecGenerator(model.z_dim, model.g_width, bins, frames, num_classes),
+    return (SpecGenerator(model.z_dim, model.g_width, bins, frames, num_classes, model.g_cond),
             SpecDiscriminator(model.d_width, bins, frames, num_classes, model.d_cond))
 
 

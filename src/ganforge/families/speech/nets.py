@@ -1,6 +1,7 @@
 """SpecGAN-style networks for [1, bins, frames] spectrogram images (bins and frames powers of 2, any aspect):
-a class-conditional DCGAN generator (conditional BatchNorm) and a spectrally normalized discriminator with a
-projection head (Miyato & Koyama 2018) or an auxiliary classifier (AC-GAN, Odena et al. 2017).
+a class-conditional DCGAN generator (conditional BatchNorm, or a one-hot label joined to the noise) and a
+spectrally normalized discriminator with a projection head (Miyato & Koyama 2018) or an auxiliary classifier
+(AC-GAN, Odena et al. 2017).
 Plain modules: G(z, labels) -> images in [-1, 1], D(x, labels) -> logits."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from ganforge.nets.conditioning import batchnorm2d, discriminator_output, label_head, run_layers
+from ganforge.nets.conditioning import batchnorm2d, concat_label, discriminator_output, label_head, run_layers
 
 STEPS = 5  # doublings between the image and the generator's seed (and the discriminator's last features)
 
@@ -20,28 +21,36 @@ def seed_shape(bins: int, frames: int) -> tuple[int, int]:
 
 
 class SpecGenerator(nn.Module):
-    def __init__(self, z_dim: int, width: int, bins: int, frames: int, num_classes: int) -> None:
+    """``cond``: ``cbn`` (per-class BatchNorm scale and shift in every layer) or ``concat`` (a one-hot label joins
+    the noise before the first linear layer; plain BatchNorm)."""
+
+    def __init__(self, z_dim: int, width: int, bins: int, frames: int, num_classes: int, cond: str = "cbn") -> None:
         super().__init__()
         self.z_dim, self.num_classes = z_dim, num_classes
+        self.concat = cond == "concat" and num_classes > 0
+        norm_classes = 0 if self.concat else num_classes
         self.image_shape = (1, bins, frames)
         h, w = seed_shape(bins, frames)
         self.seed = (width * 8, h, w)
-        self.project = nn.Linear(z_dim, width * 8 * h * w)
-        layers: list[nn.Module] = [batchnorm2d(width * 8, num_classes), nn.ReLU()]
+        self.project = nn.Linear(z_dim + (num_classes if self.concat else 0), width * 8 * h * w)
+        layers: list[nn.Module] = [batchnorm2d(width * 8, norm_classes), nn.ReLU()]
         channels = width * 8
         size = (h, w)
         while size != (bins, frames):
             out = max(channels // 2, 8)
             sh, sw = (2 if size[0] < bins else 1), (2 if size[1] < frames else 1)
             layers += [nn.ConvTranspose2d(channels, out, (sh + 2, sw + 2), (sh, sw), 1, bias=False),
-                       batchnorm2d(out, num_classes), nn.ReLU()]
+                       batchnorm2d(out, norm_classes), nn.ReLU()]
             channels, size = out, (size[0] * sh, size[1] * sw)
         layers += [nn.Conv2d(channels, 1, 3, padding=1), nn.Tanh()]
         self.layers = nn.ModuleList(layers)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        x = self.project(z.flatten(1)).view(-1, *self.seed)
-        return run_layers(self.layers, x, labels if self.num_classes else None)
+        z = z.flatten(1)
+        if self.concat:
+            z = concat_label(z, labels, self.num_classes)
+        x = self.project(z).view(-1, *self.seed)
+        return run_layers(self.layers, x, labels if self.num_classes and not self.concat else None)
 
 
 class SpecDiscriminator(nn.Module):
