@@ -63,17 +63,16 @@ class FrameGenerator(nn.Module):
         return self.body(self.stem(latent))
 
 
-class VideoGenerator(nn.Module):
-    """(content [B, Dc], motion noise [B, T, Dn], labels) -> clips [B, T, C, H, W]."""
 
-    def __init__(self, frames: int, channels: int, size: int, content_dim: int, motion_dim: int, noise_dim: int,
-                 width: int, num_classes: int = 0) -> None:
-        super().__init__()
-        self.frames, self.channels, self.size = frames, channels, size
-        self.content_dim, self.noise_dim, self.num_classes = content_dim, noise_dim, num_classes
-        self.motion = MotionRNN(noise_dim, motion_dim)
-        self.embed = nn.Embedding(num_classes, content_dim) if num_classes else None
-        self.decoder = FrameGenerator(content_dim + motion_dim, size, channels, width)
+class ClipGenerator(nn.Module):
+    """What every clip generator shares: ``frames``, ``channels``, ``size``, ``content_dim`` and ``noise_dim``
+    attributes, the clip shape and how its latents are drawn."""
+
+    frames: int
+    channels: int
+    size: int
+    content_dim: int
+    noise_dim: int
 
     @property
     def clip_shape(self) -> tuple[int, int, int, int]:
@@ -86,6 +85,19 @@ class VideoGenerator(nn.Module):
         content = torch.randn(n, self.content_dim, generator=generator, device=device)
         noise = torch.randn(n, self.frames, self.noise_dim, generator=generator, device=device)
         return content, noise
+
+
+class VideoGenerator(ClipGenerator):
+    """(content [B, Dc], motion noise [B, T, Dn], labels) -> clips [B, T, C, H, W]."""
+
+    def __init__(self, frames: int, channels: int, size: int, content_dim: int, motion_dim: int, noise_dim: int,
+                 width: int, num_classes: int = 0) -> None:
+        super().__init__()
+        self.frames, self.channels, self.size = frames, channels, size
+        self.content_dim, self.noise_dim, self.num_classes = content_dim, noise_dim, num_classes
+        self.motion = MotionRNN(noise_dim, motion_dim)
+        self.embed = nn.Embedding(num_classes, content_dim) if num_classes else None
+        self.decoder = FrameGenerator(content_dim + motion_dim, size, channels, width)
 
     def forward(self, content: Tensor, noise: Tensor, labels: Tensor | None = None) -> Tensor:
         if self.embed is not None:

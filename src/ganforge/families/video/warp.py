@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganforge.errors import GanforgeError
-from ganforge.families.video.nets import MAX_WIDTH, MotionRNN, check_size
+from ganforge.families.video.nets import MAX_WIDTH, ClipGenerator, MotionRNN, check_size
 
 
 class GlyphDecoder(nn.Module):
@@ -52,7 +52,7 @@ def reflect(x: Tensor, limit: float) -> Tensor:
     return limit - (torch.remainder(x + limit, period) - 2 * limit).abs()
 
 
-class WarpGenerator(nn.Module):
+class WarpGenerator(ClipGenerator):
     """(content [B, Dc], motion noise [B, T, Dn], labels) -> clips [B, T, C, H, W]: one glyph per clip,
     translated frame by frame (see the module docstring)."""
 
@@ -77,18 +77,6 @@ class WarpGenerator(nn.Module):
         self.limit = (size - glyph) / size  # the glyph's centre stays within +-limit
         self.max_step = 2.0 * max_speed / size
         self.max_wobble = 2.0 * wobble / size
-
-    @property
-    def clip_shape(self) -> tuple[int, int, int, int]:
-        return self.frames, self.channels, self.size, self.size
-
-    def latents(self, n: int, generator: torch.Generator | None = None,
-                device: torch.device | None = None) -> tuple[Tensor, Tensor]:
-        """Standard normal content [n, Dc] and motion noise [n, T, Dn] (from ``generator`` when given)."""
-        device = device or next(self.parameters()).device
-        content = torch.randn(n, self.content_dim, generator=generator, device=device)
-        noise = torch.randn(n, self.frames, self.noise_dim, generator=generator, device=device)
-        return content, noise
 
     def positions(self, noise: Tensor) -> Tensor:
         """Glyph centres [B, T, 2] (x, y) in affine_grid coordinates, inside the frame."""
