@@ -60,12 +60,13 @@ def test_warp_refuses_bad_glyphs_and_needs_a_class_when_conditional():
 def test_warp_trains_a_few_steps_samples_and_resumes_exactly(tmp_path, single_thread):
     from ganforge.runs import load_run, resume, train
 
-    whole = train(tiny_config("model.wobble=0.25"), tmp_path / "whole", progress=False)
-    part = train(tiny_config("model.wobble=0.25", "train.steps=2"), tmp_path / "part", progress=False)
+    whole = train(tiny_config("model.wobble=0.25", "model.crop_d=true"), tmp_path / "whole", progress=False)
+    part = train(tiny_config("model.wobble=0.25", "model.crop_d=true", "train.steps=2"), tmp_path / "part",
+                 progress=False)
     resume(part, steps=3, progress=False)
     a = torch.load(whole / "checkpoints" / "last.pt", weights_only=True)["recipe"]
     b = torch.load(part / "checkpoints" / "last.pt", weights_only=True)["recipe"]
-    for net in ("generator", "video_d", "image_d"):
+    for net in ("generator", "video_d", "image_d", "crop_d"):
         assert all(torch.equal(a[net][k], b[net][k]) for k in a[net])
     assert (whole / "samples" / "latest.gif").exists()
     run = load_run(whole)
@@ -73,3 +74,21 @@ def test_warp_trains_a_few_steps_samples_and_resumes_exactly(tmp_path, single_th
     clips = run.family.sample(run.model, SampleRequest(n=2, seed=3))["clips"]
     assert clips.shape == (2, 16, 1, 16, 16)
     assert torch.equal(clips, run.family.sample(run.model, SampleRequest(n=2, seed=3))["clips"])
+
+
+def test_object_crops_centre_the_object_and_pass_gradients_to_pixels():
+    from ganforge.families.video.recipe import CROP_SIDE, object_crops
+
+    frames = torch.full((2, 1, 32, 32), -1.0)
+    frames[0, :, 3:7, 20:24] = 1.0  # a 4x4 square centred at (x, y) = (21.5, 4.5)
+    frames[1, :, 24:28, 2:6] = 1.0
+    frames.requires_grad_(True)
+    crops = object_crops(frames)
+    assert crops.shape == (2, 1, CROP_SIDE, CROP_SIDE)
+    ink = (crops.detach() + 1) / 2
+    centre = torch.arange(CROP_SIDE, dtype=torch.float32).sub((CROP_SIDE - 1) / 2)
+    for i in range(2):  # the ink's centre of mass is the crop's centre
+        assert abs(float((ink[i, 0].sum(0) * centre).sum() / ink[i].sum())) < 0.1
+        assert abs(float((ink[i, 0].sum(1) * centre).sum() / ink[i].sum())) < 0.1
+    crops.sum().backward()
+    assert frames.grad[0, 0, 3:7, 20:24].abs().sum() > 0

@@ -41,6 +41,8 @@ class VideoModelConfig(StrictModel):
     conditional: bool = Field(False, description="condition on the class (the digit): --class at sampling")
     num_classes: int = Field(0, ge=0, description="filled in from the data when conditional")
     image_frames: int = Field(4, ge=1, description="frames per clip the image discriminator judges")
+    crop_d: bool = Field(False, description="add a discriminator of the object's shape: 16x16 crops of the "
+                         "image discriminator's frames around their centre of mass (see docs/video.md)")
     glyph: int = Field(0, ge=0, description="warp: side of the drawn glyph in pixels (4 * 2^k); 0: half the frame")
     max_speed: float = Field(3.0, gt=0, description="warp: the glyph's largest step in pixels per frame")
     wobble: float = Field(0.0, ge=0, description="warp: 0 = a free velocity per frame; > 0 = one velocity per clip "
@@ -51,6 +53,8 @@ class VideoLossConfig(LossConfig):
     """The adversarial loss (shared names) and the weight of the image discriminator's term."""
 
     image_weight: float = Field(1.0, ge=0, description="weight of the image discriminator in D and G losses")
+    crop_weight: float = Field(1.0, ge=0, description="weight of the crop discriminator (model.crop_d) in D and G "
+                               "losses")
 
 
 class VideoEvalConfig(StrictModel):

@@ -1,9 +1,11 @@
 """The MoCoGAN training step (for both generators, ``model.arch`` mocogan or warp): one batch of real clips, a D
 step for both discriminators, then a G step.
 
-Read top to bottom: sample content and motion latents -> fake clips; the video D judges whole clips and
-the image D judges ``image_frames`` random frames of each clip (real and fake); D minimises both losses on
-``fake.detach()``; then G minimises both generator losses on the same fake clips.
+Read top to bottom: sample content and motion latents -> fake clips; the video D judges whole clips, the
+image D judges ``image_frames`` random frames of each clip (real and fake) and, with ``model.crop_d``, a crop D
+judges 16x16 crops of those frames around their centre of mass (the object's shape, at the resolution where
+shape is decided); D minimises the losses on ``fake.detach()``; then G minimises the generator losses on fresh
+fake clips.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from torch import Tensor, nn
 from ganforge.ema import EMA
 from ganforge.errors import GanforgeError
 from ganforge.families.video.config import VideoConfig
+from ganforge.families.video.metrics import centre_of_mass, crop_digits
 from ganforge.families.video.nets import ImageDiscriminator, VideoDiscriminator, VideoGenerator
 from ganforge.families.video.warp import WarpGenerator
 from ganforge.losses import build_loss, clip_weights, gradient_penalty, r1_penalty
@@ -33,12 +36,22 @@ def build_generator(config: VideoConfig) -> VideoGenerator | WarpGenerator:
                           model.noise_dim, model.g_width, model.num_classes if model.conditional else 0)
 
 
+CROP_SIDE = 16  # pixels of the crop discriminator's input
+
+
 def pick_frames(clips: Tensor, k: int) -> Tensor:
     """``k`` random frames of each clip [B, T, C, H, W] -> [B * k, C, H, W]."""
     b, t = clips.shape[:2]
     index = torch.randint(0, t, (b, k), device=clips.device)
     picked = clips[torch.arange(b, device=clips.device)[:, None], index]
     return picked.flatten(0, 1)
+
+
+def object_crops(frames: Tensor) -> Tensor:
+    """Frames [N, C, H, W] -> gray crops [N, 1, 16, 16] around each frame's centre of mass (the window of the
+    frame FID metric). The centre is detached: gradients reach the pixels, not the crop's placement."""
+    clips = frames[:, None]
+    return crop_digits(clips, centre_of_mass(clips.detach()), out=CROP_SIDE)
 
 
 class MocoganRecipe:
@@ -59,9 +72,11 @@ class MocoganRecipe:
         self.generator = build_generator(config).to(device)
         self.video_d = VideoDiscriminator(data.frames, channels, data.size, model.d_width, classes).to(device)
         self.image_d = ImageDiscriminator(channels, data.size, model.d_width, classes).to(device)
+        self.crop_d = ImageDiscriminator(1, CROP_SIDE, model.d_width, classes).to(device) if model.crop_d else None
+        self.crop_weight = config.loss.crop_weight
         self.loss = build_loss(config.loss.name, config.loss.variant, config.loss.real_label, config.loss.gp_weight,
                                config.loss.clip, config.loss.r1_gamma)
-        d_params = [*self.video_d.parameters(), *self.image_d.parameters()]
+        d_params = [p for d in self.discriminators for p in d.parameters()]
         self.g_opt = torch.optim.Adam(self.generator.parameters(), optim.g_lr, optim.g_betas, foreach=True)
         self.d_opt = torch.optim.Adam(d_params, optim.d_lr, optim.d_betas, foreach=True)
         self.ema = EMA(self.generator, config.train.ema_decay, config.train.ema_warmup) \
@@ -69,16 +84,29 @@ class MocoganRecipe:
         self.n_critic = optim.n_critic
 
     @property
+    def discriminators(self) -> list[nn.Module]:
+        """Every discriminator of the run (video, image and, with model.crop_d, crop)."""
+        return [d for d in (self.video_d, self.image_d, self.crop_d) if d is not None]
+
+    @property
     def sampler(self) -> nn.Module:
         """The network samples come from: the EMA generator if any."""
         return self.ema.shadow if self.ema is not None else self.generator
 
-    def _d_terms(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> Tensor:
-        video = self.loss.d_loss(self.video_d(real, labels), self.video_d(fake, labels))
+    def _frame_logits(self, clips: Tensor, labels: Tensor | None) -> list[tuple[float, Tensor]]:
+        """(weight, logits) of the frame-level discriminators on ``image_frames`` random frames per clip."""
         frame_labels = labels.repeat_interleave(self.image_frames) if labels is not None else None
-        real_frames, fake_frames = pick_frames(real, self.image_frames), pick_frames(fake, self.image_frames)
-        image = self.loss.d_loss(self.image_d(real_frames, frame_labels), self.image_d(fake_frames, frame_labels))
-        total = video + self.image_weight * image
+        frames = pick_frames(clips, self.image_frames)
+        judged = [(self.image_weight, self.image_d(frames, frame_labels))]
+        if self.crop_d is not None:
+            judged.append((self.crop_weight, self.crop_d(object_crops(frames), frame_labels)))
+        return judged
+
+    def _d_terms(self, real: Tensor, fake: Tensor, labels: Tensor | None) -> Tensor:
+        total = self.loss.d_loss(self.video_d(real, labels), self.video_d(fake, labels))
+        for (weight, real_logits), (_, fake_logits) in zip(self._frame_logits(real, labels),
+                                                            self._frame_logits(fake, labels), strict=True):
+            total = total + weight * self.loss.d_loss(real_logits, fake_logits)
         if self.loss.gp_weight:
             total = total + self.loss.gp_weight * gradient_penalty(self.video_d, real, fake, labels)
         if self.loss.r1_gamma:
@@ -100,31 +128,32 @@ class MocoganRecipe:
             d_loss.backward()
             self.d_opt.step()
             if self.loss.weight_clip:
-                clip_weights(self.video_d, self.loss.weight_clip)
-                clip_weights(self.image_d, self.loss.weight_clip)
+                for d in self.discriminators:
+                    clip_weights(d, self.loss.weight_clip)
 
-        # Generator: fool both discriminators.
-        self.video_d.requires_grad_(False)
-        self.image_d.requires_grad_(False)
+        # Generator: fool every discriminator.
+        for d in self.discriminators:
+            d.requires_grad_(False)
         fake = self.generator(*self.generator.latents(batch, device=self.device), labels)
-        frame_labels = labels.repeat_interleave(self.image_frames) if labels is not None else None
         g_video = self.loss.g_loss(self.video_d(fake, labels))
-        g_image = self.loss.g_loss(self.image_d(pick_frames(fake, self.image_frames), frame_labels))
-        g_loss = g_video + self.image_weight * g_image
+        g_frames = sum(weight * self.loss.g_loss(logits) for weight, logits in self._frame_logits(fake, labels))
+        g_loss = g_video + g_frames
         self.g_opt.zero_grad(set_to_none=True)
         g_loss.backward()
         self.g_opt.step()
-        self.video_d.requires_grad_(True)
-        self.image_d.requires_grad_(True)
+        for d in self.discriminators:
+            d.requires_grad_(True)
         if self.ema is not None:
             self.ema.update(self.generator)
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "g_video": g_video.detach(),
-                "g_image": g_image.detach()}
+                "g_frames": g_frames.detach()}
 
     def state_dict(self) -> dict[str, Any]:
         state = {"generator": self.generator.state_dict(), "video_d": self.video_d.state_dict(),
                  "image_d": self.image_d.state_dict(), "g_opt": self.g_opt.state_dict(),
                  "d_opt": self.d_opt.state_dict()}
+        if self.crop_d is not None:
+            state["crop_d"] = self.crop_d.state_dict()
         if self.ema is not None:
             state["ema"] = self.ema.state_dict()
         return state
@@ -133,6 +162,8 @@ class MocoganRecipe:
         self.generator.load_state_dict(state["generator"])
         self.video_d.load_state_dict(state["video_d"])
         self.image_d.load_state_dict(state["image_d"])
+        if self.crop_d is not None:
+            self.crop_d.load_state_dict(state["crop_d"])
         self.g_opt.load_state_dict(state["g_opt"])
         self.d_opt.load_state_dict(state["d_opt"])
         if self.ema is not None and "ema" in state:
