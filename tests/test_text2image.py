@@ -158,8 +158,9 @@ def test_a_few_training_steps_write_a_run(tiny_run):
     assert state["step"] == 4 and "circle" in state["vocab"]
 
 
-@pytest.mark.parametrize("extra", [["model.matcher_width=0", "loss.swap_share=0"], ["model.matcher_width=4"]],
-                         ids=["plain", "swaps-and-matcher"])
+@pytest.mark.parametrize("extra", [["model.matcher_width=0", "loss.swap_share=0"], ["model.matcher_width=4"],
+                                   ["model.matcher_width=4", "loss.swap_every_word=false"]],
+                         ids=["plain", "swaps-and-matcher", "one-swap"])
 def test_resume_is_exact(tmp_path, extra):
     from ganforge.runs import resume, train
 
@@ -175,6 +176,16 @@ def test_resume_is_exact(tmp_path, extra):
     for key in keys:
         for name, tensor in a[key].items():
             assert torch.equal(tensor, b[key][name]), f"{key}.{name}"
+
+
+def test_the_generator_step_skips_the_discriminator_weight_gradients():
+    from ganforge.families.text2image.recipe import frozen
+
+    d, g = torch.nn.Linear(3, 1), torch.nn.Linear(2, 3)
+    with frozen(d, None):
+        d(g(torch.randn(4, 2))).sum().backward()
+    assert d.weight.grad is None and g.weight.grad is not None  # only the generator's gradients
+    assert all(p.requires_grad for p in d.parameters())  # restored afterwards
 
 
 def test_sample_prompt_prompt_file_and_outputs(tiny_run, tmp_path, capsys):

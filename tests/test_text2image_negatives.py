@@ -62,6 +62,33 @@ def test_a_caption_without_swappable_words_is_left_alone(single_thread):
     assert not changed.any() and torch.equal(out, ids)
 
 
+def test_every_swappable_word_gets_its_own_negative(single_thread):
+    captions = shapes_captions()
+    vocab = Vocabulary.from_captions(c for caps in captions for c in caps)
+    swaps = WordSwaps.from_captions(captions, vocab)
+    texts = ["a small red circle at the top left", "a blue square on the right"]
+    ids = torch.tensor([vocab.encode(tokenize(t), 24) for t in texts])
+    lengths = torch.tensor([len(tokenize(t)) for t in texts])
+    torch.manual_seed(0)
+    out, out_lengths, rows = swaps.every_word(ids, lengths)
+    assert torch.equal(out_lengths, lengths[rows])
+    assert ((out != ids[rows]).sum(dim=1) == 1).all()  # one word each
+    swapped = {vocab.words[int(ids[r][(o != ids[r]).nonzero()[0, 0]])] for r, o in zip(rows, out, strict=True)}
+    assert {"red", "circle", "blue", "square"} <= swapped  # colour and shape words: swapped for every caption
+    assert {int(r) for r in rows} == {0, 1}
+    torch.manual_seed(0)
+    assert torch.equal(swaps.every_word(ids, lengths)[0], out)  # the global RNG decides: resumable
+
+
+def test_row_negatives_count_only_for_their_own_image(single_thread):
+    images = torch.eye(4)
+    plain = contrastive_loss(images, images, 0.1)
+    fitting = images[:2].clone()  # each fits image 0 or 1 exactly
+    assert float(contrastive_loss(images, images, 0.1, fitting, torch.tensor([2, 3]))) < float(plain) + 1e-3
+    assert float(contrastive_loss(images, images, 0.1, fitting, torch.tensor([0, 1]))) > float(plain) + 0.1
+    assert torch.isfinite(contrastive_loss(images, images, 0.1, fitting[:0], torch.tensor([], dtype=torch.long)))
+
+
 def test_extra_negatives_raise_the_contrastive_loss_when_they_fit_the_image(single_thread):
     images = torch.eye(4)
     plain = contrastive_loss(images, images, 0.1)

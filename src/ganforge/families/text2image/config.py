@@ -42,6 +42,10 @@ class Text2ImageLossConfig(StrictModel):
                               "the image's caption with one word swapped for a word of the same kind (learned "
                               "from the captions); they are also extra negatives of the contrastive terms; 0 = off "
                               "(as in runs made before it existed), 0.5 in the preset")
+    swap_every_word: bool = Field(False, description="with swap_share > 0: the contrastive terms get, for every "
+                                  "image, its caption with each swappable word swapped in turn (colour, shape, "
+                                  "place...) instead of one random swap; false = one swap (as in runs made "
+                                  "before it existed)")
     gp_weight: float = Field(2.0, ge=0, description="matching-aware gradient penalty weight (DF-GAN k)")
     gp_power: float = Field(6.0, gt=0, description="matching-aware gradient penalty power (DF-GAN p)")
     gp_every: int = Field(4, ge=1, description="apply the penalty every N steps, weighted by N (lazy, as "

@@ -88,7 +88,7 @@ class Text2ImageFamily(Family):
             contrastive_weight=loss.contrastive_weight, g_contrastive_weight=loss.g_contrastive_weight,
             temperature=loss.temperature, ema_decay=train.ema_decay, ema_warmup=train.ema_warmup, device=device,
             swaps=WordSwaps.from_captions(data.captions, data.vocab) if loss.swap_share > 0 else None,
-            swap_share=loss.swap_share,
+            swap_share=loss.swap_share, swap_every_word=loss.swap_every_word,
             matcher=ImageMatcher(m.text_dim, m.matcher_width, config.data.size).to(device) if m.matcher_width else None,
             match_lr=opt.match_lr, match_weight=loss.match_weight, g_match_weight=loss.g_match_weight)
 

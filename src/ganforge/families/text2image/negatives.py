@@ -66,6 +66,10 @@ class WordSwaps:
     def __call__(self, ids: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         return swap_one_word(ids, lengths, self.table, self.bigrams)
 
+    def every_word(self, ids: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """One negative per swappable word of each caption (see ``swap_each_word``)."""
+        return swap_each_word(ids, lengths, self.table, self.bigrams)
+
 
 def seen_bigrams(captions: Sequence[Sequence[str]], vocab: Vocabulary) -> Tensor:
     """[V, V] bool: word j follows word i in some training caption (index 0 stands for start and end)."""
@@ -110,9 +114,9 @@ def swap_table(captions: Sequence[Sequence[str]], vocab: Vocabulary, min_overlap
     return table
 
 
-def swap_one_word(ids: Tensor, lengths: Tensor, table: Tensor, bigrams: Tensor) -> tuple[Tensor, Tensor]:
-    """(captions [B, L] with one word replaced by a substitute that keeps seen word pairs, mask [B] of the
-    captions that changed). Uses the global RNG (saved in checkpoints): training stays exactly resumable."""
+def _valid_swaps(ids: Tensor, lengths: Tensor, table: Tensor, bigrams: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """(ids with padding zeroed [B, L], candidates [B, L, K], valid [B, L, K]): the substitutes of every word
+    that keep the caption's word pairs ones seen in training."""
     table, bigrams = table.to(ids.device), bigrams.to(ids.device)
     inside = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
     ids = ids.masked_fill(~inside, 0)
@@ -121,9 +125,31 @@ def swap_one_word(ids: Tensor, lengths: Tensor, table: Tensor, bigrams: Tensor) 
     candidates = table[ids]  # [B, L, K]
     valid = ((candidates > 0) & inside[:, :, None] & bigrams[before[:, :, None], candidates]
              & bigrams[candidates, after[:, :, None]])
+    return ids, candidates, valid
+
+
+def swap_each_word(ids: Tensor, lengths: Tensor, table: Tensor, bigrams: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Every swappable word of every caption swapped, one at a time, for a random substitute: (negatives
+    [N, L], their lengths [N], the caption row each came from [N]). A caption "a red circle on the left"
+    gives "a blue circle ...", "a red square ...", "... on the right": every kind of word gets a hard
+    negative in every step (a single random swap changes the shape word of only about a third of them).
+    Uses the global RNG (saved in checkpoints)."""
+    ids, candidates, valid = _valid_swaps(ids, lengths, table, bigrams)
+    score = torch.rand(valid.shape, device=ids.device).masked_fill(~valid, -1.0)
+    k = score.argmax(dim=2)  # [B, L]: a random valid substitute per position
+    rows, where = valid.any(dim=2).nonzero(as_tuple=True)
+    out = ids[rows].clone()
+    out[torch.arange(rows.shape[0], device=ids.device), where] = candidates[rows, where, k[rows, where]]
+    return out, lengths[rows], rows
+
+
+def swap_one_word(ids: Tensor, lengths: Tensor, table: Tensor, bigrams: Tensor) -> tuple[Tensor, Tensor]:
+    """(captions [B, L] with one word replaced by a substitute that keeps seen word pairs, mask [B] of the
+    captions that changed). Uses the global RNG (saved in checkpoints): training stays exactly resumable."""
+    ids, candidates, valid = _valid_swaps(ids, lengths, table, bigrams)
     score = torch.rand(valid.shape, device=ids.device).masked_fill(~valid, -1.0).flatten(1)
     best = score.argmax(dim=1)
-    where, k = best // table.shape[1], best % table.shape[1]
+    where, k = best // candidates.shape[2], best % candidates.shape[2]
     rows = torch.arange(ids.shape[0], device=ids.device)
     changed = valid.flatten(1).any(dim=1)
     out = ids.clone()

@@ -7,7 +7,8 @@ One step, top to bottom:
    the same real image with its caption with one word swapped ("red circle" -> "red square", a hard
    negative made from the caption words alone, see ``negatives.py``) -> fake;
    G(z, s) with s -> fake; plus a CLIP-style contrastive loss between D's image embedding and ``s`` on
-   real pairs (the swapped captions as extra negatives), and (every ``gp_every`` steps, lazily) MA-GP:
+   real pairs (the swapped captions as extra negatives; with ``swap_every_word``, each image's caption with
+   every swappable word swapped in turn, negatives for that image only), and (every ``gp_every`` steps, lazily) MA-GP:
    the gradient norm of D at real pairs, with respect to the image and the sentence, to the power p.
    With a matching CNN (DAMSM-style), the same contrastive loss between its embedding of the real image
    and ``s`` trains it (on real pairs only). The text encoder is updated with D: it learns what tells
@@ -20,7 +21,8 @@ One step, top to bottom:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -32,15 +34,34 @@ from ganforge.families.text2image.negatives import WordSwaps
 from ganforge.families.text2image.nets import Discriminator, Generator, ImageMatcher, TextEncoder
 
 
-def contrastive_loss(images: Tensor, sentences: Tensor, temperature: float, negatives: Tensor | None = None) -> Tensor:
+def contrastive_loss(images: Tensor, sentences: Tensor, temperature: float, negatives: Tensor | None = None,
+                     negative_rows: Tensor | None = None) -> Tensor:
     """Symmetric InfoNCE between normalized image and sentence embeddings of matching rows; ``negatives``
-    (sentences [B', dim]) are extra wrong captions for every image (image-to-text direction)."""
+    (sentences [B', dim]) are extra wrong captions (image-to-text direction): for every image, or with
+    ``negative_rows`` [B'] only for the image of that row (its own caption with one word swapped)."""
     images, sentences = F.normalize(images, dim=1), F.normalize(sentences, dim=1)
     logits = images @ sentences.T / temperature
     target = torch.arange(images.shape[0], device=images.device)
-    to_text = logits if negatives is None else torch.cat(
-        [logits, images @ F.normalize(negatives, dim=1).T / temperature], dim=1)
+    to_text = logits
+    if negatives is not None and negatives.shape[0] > 0:
+        extra = images @ F.normalize(negatives, dim=1).T / temperature
+        if negative_rows is not None:
+            extra = extra.masked_fill(target[:, None] != negative_rows[None, :], float("-inf"))
+        to_text = torch.cat([logits, extra], dim=1)
     return 0.5 * (F.cross_entropy(to_text, target) + F.cross_entropy(logits.T, target))
+
+
+@contextmanager
+def frozen(*nets: nn.Module | None) -> Iterator[None]:
+    """Parameters of ``nets`` do not require gradients inside the block (restored afterwards)."""
+    params = [p for net in nets if net is not None for p in net.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 def pick_captions(ids: Tensor, lengths: Tensor, counts: Tensor) -> tuple[Tensor, Tensor]:
@@ -61,7 +82,11 @@ class Text2ImageRecipe:
                  g_contrastive_weight: float, temperature: float, ema_decay: float, ema_warmup: bool,
                  device: torch.device, swaps: WordSwaps | None = None, swap_share: float = 0.0,
                  matcher: ImageMatcher | None = None, match_lr: float = 1e-3, match_weight: float = 1.0,
-                 g_match_weight: float = 1.0) -> None:
+                 g_match_weight: float = 1.0, swap_every_word: bool = False) -> None:
+        # channels_last: the same arithmetic, about 20% faster convolutions on CPU
+        for net in (generator, discriminator, matcher):
+            if net is not None:
+                net.to(memory_format=torch.channels_last)
         self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
         self.device = device
         self.mismatch_weight, self.gp_weight, self.gp_power = mismatch_weight, gp_weight, gp_power
@@ -69,6 +94,7 @@ class Text2ImageRecipe:
         self.contrastive_weight, self.g_contrastive_weight = contrastive_weight, g_contrastive_weight
         self.temperature = temperature
         self.swaps, self.swap_share = (swaps, swap_share) if swaps is not None and swap_share > 0 else (None, 0.0)
+        self.swap_every_word = swap_every_word
         self.opt_g = torch.optim.Adam(generator.parameters(), lr=g_lr, betas=g_betas)
         self.opt_d = torch.optim.Adam([*discriminator.parameters(), *encoder.parameters()], lr=d_lr, betas=d_betas)
         self.matcher, self.match_weight, self.g_match_weight = matcher, match_weight, g_match_weight
@@ -88,13 +114,17 @@ class Text2ImageRecipe:
 
     def train_step(self, batches: Sequence[tuple[Tensor, ...]]) -> dict[str, Tensor]:
         images, ids, lengths, counts = batches[0]
-        real = images.float().div(127.5).sub(1)
+        real = images.float().div(127.5).sub(1).contiguous(memory_format=torch.channels_last)
         words, n_words = pick_captions(ids, lengths, counts)
         sentence = self.encoder(words, n_words)
-        swapped, changed = None, None
+        swapped, changed, negatives, negative_rows = None, None, None, None
         if self.swaps is not None:  # hard negatives: the same captions with one word swapped
             swapped_words, changed = self.swaps(words, n_words)
             swapped = self.encoder(swapped_words, n_words)
+            negatives = swapped[changed]
+            if self.swap_every_word:  # contrastive negatives: each word swapped in turn, for its own image
+                every, every_lengths, negative_rows = self.swaps.every_word(words, n_words)
+                negatives = self.encoder(every, every_lengths)
         fake = self.generator(self.noise(real.shape[0]), sentence.detach())  # kept for the G step below
         self.steps_done += 1
         penalize = self.gp_weight > 0 and self.steps_done % self.gp_every == 0
@@ -111,12 +141,13 @@ class Text2ImageRecipe:
             wrong = (1 - self.swap_share) * wrong + self.swap_share * hard
         d_adv = (F.relu(1 - real_logits).mean() + (1 - self.mismatch_weight) * F.relu(1 + fake_logits).mean()
                  + self.mismatch_weight * wrong)
-        negatives = None if swapped is None or changed is None else swapped[changed]
-        clip = contrastive_loss(self.discriminator.embed(real_features), sentence, self.temperature, negatives)
+        clip = contrastive_loss(self.discriminator.embed(real_features), sentence, self.temperature, negatives,
+                                negative_rows)
         d_loss = d_adv + self.contrastive_weight * clip
         matched = torch.zeros(())
         if self.matcher is not None:  # DAMSM-style: real pairs only
-            matched = contrastive_loss(self.matcher(real.detach()), sentence, self.temperature, negatives)
+            matched = contrastive_loss(self.matcher(real.detach()), sentence, self.temperature, negatives,
+                                       negative_rows)
             d_loss = d_loss + self.match_weight * matched
         if penalize:  # lazy: every gp_every steps, weighted by gp_every (StyleGAN2's lazy R1)
             grad_image, grad_text = torch.autograd.grad(real_logits.sum(), (real, sentence), create_graph=True)
@@ -130,19 +161,23 @@ class Text2ImageRecipe:
         if self.opt_m is not None:
             self.opt_m.step()
 
-        # --- generator (the same fakes, judged by the updated D) ---
+        # --- generator (the same fakes, judged by the updated D; D and the matching CNN are frozen here, which
+        # skips their weight gradients: the G step only needs gradients with respect to the images) ---
         sentence = sentence.detach()
         negatives = None if negatives is None else negatives.detach()
-        fake_features = self.discriminator.features(fake)
-        g_adv = -self.discriminator.judge(fake_features, sentence).mean()
-        g_clip = contrastive_loss(self.discriminator.embed(fake_features), sentence, self.temperature, negatives)
-        g_loss = g_adv + self.g_contrastive_weight * g_clip
-        g_matched = torch.zeros(())
-        if self.matcher is not None:
-            g_matched = contrastive_loss(self.matcher(fake), sentence, self.temperature, negatives)
-            g_loss = g_loss + self.g_match_weight * g_matched
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
+        with frozen(self.discriminator, self.matcher):
+            fake_features = self.discriminator.features(fake)
+            g_adv = -self.discriminator.judge(fake_features, sentence).mean()
+            g_clip = contrastive_loss(self.discriminator.embed(fake_features), sentence, self.temperature,
+                                      negatives, negative_rows)
+            g_loss = g_adv + self.g_contrastive_weight * g_clip
+            g_matched = torch.zeros(())
+            if self.matcher is not None:
+                g_matched = contrastive_loss(self.matcher(fake), sentence, self.temperature, negatives,
+                                             negative_rows)
+                g_loss = g_loss + self.g_match_weight * g_matched
+            self.opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
         self.opt_g.step()
         if self.ema is not None and self.encoder_ema is not None:
             self.ema.update(self.generator)
