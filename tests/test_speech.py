@@ -184,3 +184,72 @@ def test_spec_generator_conditioning_changes_the_output_with_the_label(g_cond: s
     assert discriminator(images, torch.tensor([0, 1, 2, 0])).shape == (4,)
     with pytest.raises(GanforgeError, match="pass labels"):
         generator(z, None)
+
+
+@pytest.mark.parametrize("d_cond, planes", [("projection", True), ("acgan", False), ("both", False), ("both", True)])
+def test_spec_discriminator_label_paths(d_cond: str, planes: bool, single_thread: None) -> None:
+    from ganforge.families.speech.config import SpecganConfig
+    from ganforge.families.speech.model import build_networks
+
+    torch.manual_seed(0)
+    model = SpecganConfig(z_dim=8, g_width=4, d_width=8, n_mels=32, g_cond="concat", d_cond=d_cond,  # type: ignore[arg-type]
+                          d_planes=planes)
+    _, discriminator = build_networks(model, frames=32, num_classes=3)
+    discriminator.eval()  # spectral norm's power iteration stands still: the same weights for every call
+    if discriminator.label_head is not None and discriminator.label_head.mode == "projection":
+        torch.nn.init.normal_(discriminator.label_head.embed.weight, 0, 1.0)
+    images = torch.rand(2, 1, 32, 32) * 2 - 1
+    same = discriminator(images, torch.tensor([0, 0]))
+    other = discriminator(images, torch.tensor([1, 2]))
+    assert same.shape == (2,)
+    label_changes_logit = d_cond != "acgan" or planes
+    assert (not torch.allclose(same, other)) == label_changes_logit
+    if d_cond == "projection":
+        with pytest.raises(GanforgeError, match="AC-GAN"):
+            discriminator(images, torch.tensor([0, 0]), with_classes=True)
+    else:
+        logits, classes = discriminator(images, torch.tensor([0, 0]), with_classes=True)
+        assert logits.shape == (2,) and classes.shape == (2, 3)
+    if planes:
+        with pytest.raises(GanforgeError, match="pass labels"):
+            discriminator(images, None)
+
+
+def test_real_classes_only_keeps_the_fake_class_term_out_of_the_discriminator(single_thread: None) -> None:
+    from ganforge.families.speech.config import SpecganConfig
+    from ganforge.families.speech.model import build_networks
+    from ganforge.families.speech.real_classes import RealClassesOnly
+    from ganforge.recipes.gan import DiscriminatorPair
+
+    model = SpecganConfig(z_dim=8, g_width=4, d_width=8, n_mels=32, g_cond="concat", d_cond="both")
+    _, discriminator = build_networks(model, frames=32, num_classes=3)
+    pair = RealClassesOnly(DiscriminatorPair(discriminator))
+    real, fake, labels = torch.randn(2, 1, 32, 32), torch.randn(2, 1, 32, 32), torch.tensor([0, 2])
+    (real_logits, real_classes), (fake_logits, fake_classes) = pair(real, fake, labels, labels, with_classes=True)
+    assert real_classes.requires_grad and fake_logits.requires_grad  # the real class term and the GAN term train D
+    assert not fake_classes.requires_grad  # the fakes' class term does not
+    assert pair(real, fake, labels, labels)[1].shape == (2,)
+
+
+def test_truncation_scales_the_sampling_noise(single_thread: None) -> None:
+    from ganforge.families.speech.config import SpecganConfig
+    from ganforge.families.speech.model import NOISE_OFFSET, SpeechModel, build_networks
+    from ganforge.families.speech.spectrogram import SpecCodec
+
+    model = SpecganConfig(z_dim=8, g_width=4, d_width=4, n_mels=32, g_cond="concat")
+    generator, _ = build_networks(model, frames=32, num_classes=3)
+    generator.eval()
+    codec = SpecCodec(256, 128, 32, n_mels=32)
+    half = SpeechModel(generator, codec, ("a", "b", "c"), 8000, 2, truncation=0.5)
+    images, labels = half.spectrograms(3, seed=5)
+    noise = torch.randn(3, 8, generator=torch.Generator().manual_seed(5 + NOISE_OFFSET))
+    with torch.no_grad():
+        torch.testing.assert_close(images, generator(noise * 0.5, labels))
+        assert not torch.allclose(images, generator(noise, labels))
+
+
+def test_aux_fakes_needs_a_class_head() -> None:
+    from ganforge.families import load_config
+
+    with pytest.raises(GanforgeError, match="model.d_cond=acgan or both"):
+        load_config("spoken-digits", overrides=["model.d_cond=projection", "loss.aux_fakes=false"])

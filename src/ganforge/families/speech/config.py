@@ -42,9 +42,15 @@ class SpecganConfig(StrictModel):
     num_classes: int = Field(0, ge=0, description="classes (digits); 0: taken from the data")
     g_cond: Literal["cbn", "concat"] = Field("cbn", description="labels into G: conditional BatchNorm (a per-class "
                                              "scale and shift) or a one-hot label joined to the noise")
-    d_cond: Literal["projection", "acgan"] = Field("projection", description="labels into D: a projection term, or "
-                                                   "class logits trained with cross-entropy (loss.aux_weight)")
+    d_cond: Literal["projection", "acgan", "both"] = Field(
+        "projection", description="labels into D's head: a projection term, class logits trained with "
+        "cross-entropy (acgan, weighted by loss.aux_weight), or both")
+    d_planes: bool = Field(False, description="also join one-hot label planes to D's input image, so that its "
+                           "first convolutions see the class")
     griffin_lim_iters: int = Field(32, ge=1, le=1000, description="Griffin-Lim iterations when making audio")
+    truncation: float = Field(1.0, gt=0, le=1, description="sampling only: the noise is scaled by this factor "
+                              "(the truncation trick: below 1, clips nearer the typical one of their class, less "
+                              "varied); 1: plain N(0, 1) noise")
 
     @model_validator(mode="after")
     def _check(self) -> SpecganConfig:
@@ -64,6 +70,8 @@ class DigitsDataConfig(AudioDataConfig):
 
 class SpeechLossConfig(LossConfig):
     name: Literal["bce", "lsgan", "wgan", "wgan-gp", "hinge"] = "hinge"
+    aux_fakes: bool = Field(True, description="AC-GAN heads (model.d_cond=acgan or both): D's class head also "
+                            "learns the fakes' requested classes (Odena et al.); false: real clips only")
 
 
 class DigitsEvalConfig(SpeechEvalConfig):
@@ -88,4 +96,7 @@ class SpeechConfig(RunConfig):
         if self.data.segment % self.model.hop or frames < 8 or frames & (frames - 1):
             raise ValueError(f"data.segment={self.data.segment} / model.hop={self.model.hop} must be a power of "
                              "2 of at least 8 frames (e.g. segment 8192 with hop 128: 64 frames)")
+        if not self.loss.aux_fakes and self.model.d_cond not in ("acgan", "both"):
+            raise ValueError(f"loss.aux_fakes=false is about D's class head: set model.d_cond=acgan or both "
+                             f"(it is {self.model.d_cond})")
         return self

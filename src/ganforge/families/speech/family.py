@@ -17,6 +17,7 @@ from ganforge.families.speech.corpus import Corpus
 from ganforge.families.speech.datasets import ClipDataset, collate_audio, data_kinds, load_corpus
 from ganforge.families.speech.model import SpeechModel, build_networks, load_speech_model
 from ganforge.families.speech.outputs import AudioClips, AudioPreview, write_clips
+from ganforge.families.speech.real_classes import RealClassesOnly
 from ganforge.families.speech.serving import ROUTES
 from ganforge.families.speech.spectrogram import SpecCodec
 from ganforge.parallel import World
@@ -49,7 +50,7 @@ class SpeechFamily(Family):
 
     def model_kinds(self) -> dict[str, str]:
         return {"specgan": "class-conditional DCGAN on log-magnitude spectrograms (cBN or one-hot concat G, "
-                           "projection or AC-GAN D), "
+                           "projection, AC-GAN or both in D, optional label planes), "
                            "Griffin-Lim to audio"}
 
     def metric_kinds(self) -> dict[str, str]:
@@ -82,8 +83,12 @@ class SpeechFamily(Family):
 
     def build_recipe(self, config: SpeechConfig, data: SpeechData, device: torch.device) -> GANRecipe:
         generator, discriminator = build_networks(config.model, data.codec.frames, config.model.num_classes)
-        return build_gan_recipe(generator, discriminator, config.model.z_dim, config.loss, config.optim,
-                                config.train, device, aux_classes=config.model.d_cond == "acgan")
+        aux = config.model.d_cond in ("acgan", "both")
+        recipe = build_gan_recipe(generator, discriminator, config.model.z_dim, config.loss, config.optim,
+                                  config.train, device, aux_classes=aux)
+        if aux and not config.loss.aux_fakes:  # one process only (no DDP): the pair is not re-wrapped later
+            recipe.d_pair = RealClassesOnly(recipe.d_pair)
+        return recipe
 
     def build_stream(self, config: SpeechConfig, data: SpeechData, device: torch.device, world: World
                      ) -> BatchStream:

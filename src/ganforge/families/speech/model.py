@@ -21,7 +21,7 @@ NOISE_OFFSET = 0  # sample(seed) draws its noise from torch.Generator().manual_s
 def build_networks(model: SpecganConfig, frames: int, num_classes: int) -> tuple[SpecGenerator, SpecDiscriminator]:
     bins = model.n_mels or model.n_fft // 2
     return (SpecGenerator(model.z_dim, model.g_width, bins, frames, num_classes, model.g_cond),
-            SpecDiscriminator(model.d_width, bins, frames, num_classes, model.d_cond))
+            SpecDiscriminator(model.d_width, bins, frames, num_classes, model.d_cond, model.d_planes))
 
 
 @dataclass
@@ -35,6 +35,7 @@ class SpeechModel:
     griffin_lim_iters: int
     source: Path | None = None
     ema: bool = True
+    truncation: float = 1.0  # the sampling noise is scaled by this (the truncation trick)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -58,6 +59,7 @@ class SpeechModel:
         """``n`` spectrogram images [n, 1, bins, frames] and their labels (-1 when unconditional)."""
         labels = self.labels(n, class_index)
         noise = torch.randn(n, self.generator.z_dim, generator=torch.Generator().manual_seed(seed + NOISE_OFFSET))
+        noise = noise * self.truncation
         images = self.generator(noise.to(self.device), None if labels is None else labels.to(self.device))
         return images.float().cpu(), labels if labels is not None else torch.full((n,), -1)
 
@@ -88,4 +90,4 @@ def load_speech_model(model: SpecganConfig, state: dict[str, Any], device: torch
     use_ema = ema and recipe.get("ema") is not None
     generator.load_state_dict(recipe["ema"]["model"] if use_ema else recipe["generator"])
     return SpeechModel(generator.to(device).eval(), codec, classes, int(state["sample_rate"]),
-                       model.griffin_lim_iters, source, use_ema)
+                       model.griffin_lim_iters, source, use_ema, truncation=model.truncation)

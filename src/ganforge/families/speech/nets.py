@@ -1,7 +1,7 @@
 """SpecGAN-style networks for [1, bins, frames] spectrogram images (bins and frames powers of 2, any aspect):
 a class-conditional DCGAN generator (conditional BatchNorm, or a one-hot label joined to the noise) and a
-spectrally normalized discriminator with a projection head (Miyato & Koyama 2018) or an auxiliary classifier
-(AC-GAN, Odena et al. 2017).
+spectrally normalized discriminator with a projection head (Miyato & Koyama 2018), an auxiliary classifier
+(AC-GAN, Odena et al. 2017) or both, and optionally one-hot label planes joined to its input.
 Plain modules: G(z, labels) -> images in [-1, 1], D(x, labels) -> logits."""
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from ganforge.nets.conditioning import batchnorm2d, concat_label, discriminator_output, label_head, run_layers
+from ganforge.nets.conditioning import (
+    batchnorm2d,
+    concat_label,
+    concat_label_planes,
+    discriminator_output,
+    label_head,
+    run_layers,
+)
 
 STEPS = 5  # doublings between the image and the generator's seed (and the discriminator's last features)
 
@@ -54,14 +61,17 @@ class SpecGenerator(nn.Module):
 
 
 class SpecDiscriminator(nn.Module):
-    """``cond``: ``projection`` (the label gains a say in the logit) or ``acgan`` (class logits from the same
-    features, trained with cross-entropy by the recipe)."""
+    """``cond``: ``projection`` (the label gains a say in the logit), ``acgan`` (class logits from the same
+    features, trained with cross-entropy by the recipe) or ``both``. ``planes``: one-hot label planes join the
+    input image, so that the first convolutions see the class too."""
 
-    def __init__(self, width: int, bins: int, frames: int, num_classes: int, cond: str = "projection") -> None:
+    def __init__(self, width: int, bins: int, frames: int, num_classes: int, cond: str = "projection",
+                 planes: bool = False) -> None:
         super().__init__()
         self.num_classes = num_classes
+        self.planes = num_classes if planes else 0
         convs = []
-        channels, size = 1, (bins, frames)
+        channels, size = 1 + self.planes, (bins, frames)
         out = max(width // 2, 4)
         for _ in range(STEPS):
             sh, sw = (2 if size[0] > 4 else 1), (2 if size[1] > 2 else 1)
@@ -70,10 +80,19 @@ class SpecDiscriminator(nn.Module):
         self.convs = nn.ModuleList(convs)
         self.features = channels
         self.head = spectral_norm(nn.Linear(channels, 1))
-        self.label_head = label_head(channels, cond if num_classes else "none", num_classes)  # type: ignore[arg-type]
+        head_mode = "projection" if cond == "both" else cond
+        self.label_head = label_head(channels, head_mode if num_classes else "none", num_classes)  # type: ignore[arg-type]
+        self.aux = nn.Linear(channels, num_classes) if cond == "both" and num_classes else None
 
-    def forward(self, x: Tensor, labels: Tensor | None = None, with_classes: bool = False) -> Tensor:
+    def forward(self, x: Tensor, labels: Tensor | None = None, with_classes: bool = False
+                ) -> Tensor | tuple[Tensor, Tensor]:
+        if self.planes:
+            x = concat_label_planes(x, labels, self.planes)
         for conv in self.convs:
             x = F.leaky_relu(conv(x), 0.2)
         h = x.sum(dim=(2, 3))
-        return discriminator_output(self.head(h).view(-1), h, labels, self.label_head, with_classes)
+        logits = self.head(h).view(-1)
+        if self.aux is None:
+            return discriminator_output(logits, h, labels, self.label_head, with_classes)
+        logits = discriminator_output(logits, h, labels, self.label_head, False)
+        return (logits, self.aux(h)) if with_classes else logits
