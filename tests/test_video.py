@@ -74,6 +74,16 @@ def test_metrics_rank_real_above_time_shuffled_and_static(single_thread):
     assert rows["real"]["frame_fid"] < 25  # 768 frames a side: small-sample bias only
 
 
+def test_requested_digit_counts_frames_read_as_the_asked_digit(single_thread):
+    net = load_digits_net()
+    clips = moving_digits(48, seed=13)
+    frames = to_unit(clips.clips)
+    right = measure(frames, ["temporal"], net, None, clips.labels).scores["requested_digit"]
+    wrong = measure(frames, ["temporal"], net, None, (clips.labels + 1) % 10).scores["requested_digit"]
+    assert right > 0.5 and wrong < 0.2 and right > 3 * wrong
+    assert "requested_digit" not in measure(frames, ["temporal"], net, None).scores
+
+
 def test_a_few_training_steps_write_previews_and_samples(trained, tmp_path):
     from ganforge.runs import load_run
 
@@ -160,3 +170,7 @@ def test_class_conditional_run_samples_the_asked_class(tmp_path, single_thread):
     assert clips.shape == (2, 16, 1, 16, 16)
     with pytest.raises(GanforgeError, match="between 0 and 9"):
         run.family.sample(run.model, SampleRequest(n=1, class_index=12))
+    results = run.family.evaluate(run_dir, run.model, EvalRequest(n=16, metrics="temporal"))
+    assert 0 <= results["run"]["requested_digit"] <= 1
+    assert results["references"]["real"]["requested_digit"] > 0.2  # their own digit, above chance (0.1) at 16 px
+    assert "requested_digit" in run.family.report(results)

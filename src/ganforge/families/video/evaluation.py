@@ -13,7 +13,7 @@ from ganforge.families.video import metrics
 from ganforge.families.video.config import VideoDataConfig
 from ganforge.families.video.data import build_clip_data
 from ganforge.families.video.featnet import VIDEO_NET_VERSION, load_video_net
-from ganforge.families.video.model import VideoModel, generate_clips
+from ganforge.families.video.model import VideoModel, check_class, generate_clips
 
 REFERENCE_SEED = 7_000_001  # moving-digits clips the generated ones are compared with
 HELD_OUT_SEED = 7_000_002  # other real clips: the "real" reference row
@@ -30,21 +30,24 @@ def parse_video_metrics(text: str | None, default: list[str]) -> list[str]:
     return names
 
 
-def real_clips(data: VideoDataConfig, against: str | None, n: int, seed: int) -> tuple[torch.Tensor, str]:
-    """``n`` real clips in [-1, 1] like the run's data (or ``against``), and how they were made. Moving digits
-    are rendered with ``seed``; a video folder gives its even-numbered clips for the reference seed and its
-    odd-numbered ones otherwise (so the "real" reference row is not the reference itself)."""
+def real_clips(data: VideoDataConfig, against: str | None, n: int,
+               seed: int) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """``n`` real clips in [-1, 1] like the run's data (or ``against``), their labels, and how they were made.
+    Moving digits are rendered with ``seed``; a video folder gives its even-numbered clips for the reference
+    seed and its odd-numbered ones otherwise (so the "real" reference row is not the reference itself)."""
     name = against or data.name
     if name == "moving-digits":
         settings = data.model_copy(update={"name": name, "clips": max(n, 16), "data_seed": seed})
         made = f"moving-digits, {n} clips, seed {seed}, {data.digits} digit(s), {data.frames}x{data.size}px"
-        return to_unit(build_clip_data(settings).clips[:n]), made
-    clips = build_clip_data(data.model_copy(update={"name": name})).clips
-    half = clips[0::2] if seed == REFERENCE_SEED else clips[1::2]
+        clip_set = build_clip_data(settings)
+        return to_unit(clip_set.clips[:n]), clip_set.labels[:n], made
+    clip_set = build_clip_data(data.model_copy(update={"name": name}))
+    start = 0 if seed == REFERENCE_SEED else 1
+    half, labels = clip_set.clips[start::2], clip_set.labels[start::2]
     if len(half) < 2:
-        raise GanforgeError(f"{name} holds {len(clips)} clip(s); evaluation needs at least 4")
+        raise GanforgeError(f"{name} holds {len(clip_set.clips)} clip(s); evaluation needs at least 4")
     parity = "even" if seed == REFERENCE_SEED else "odd"
-    return to_unit(half[:n]), f"{name}, {min(n, len(half))} {parity}-numbered clips"
+    return to_unit(half[:n]), labels[:n], f"{name}, {min(n, len(half))} {parity}-numbered clips"
 
 
 def evaluate_video(model: VideoModel, request: EvalRequest, default_n: int) -> dict[str, Any]:
@@ -61,17 +64,20 @@ def evaluate_video(model: VideoModel, request: EvalRequest, default_n: int) -> d
         digits_net = load_digits_net()
     if "fvd" in names:
         video_net = load_video_net()
-    real, made = real_clips(config.data, request.against, n, REFERENCE_SEED)
+    real, _, made = real_clips(config.data, request.against, n, REFERENCE_SEED)
     fake = generate_clips(model, n, request.seed)
     if fake.shape[2] != real.shape[2] or fake.shape[-1] != real.shape[-1]:
         fake = _like(fake, real)
+    # a conditional moving-digits run asks for digits (classes in turn): score how often frames show them
+    asks_digits = model.conditional and (request.against or config.data.name) == "moving-digits"
+    asked = check_class(model, None, n) if asks_digits else None
     real_measures = metrics.measure(real, names, digits_net, video_net)
-    results: dict[str, Any] = {"run": metrics.compare(metrics.measure(fake, names, digits_net, video_net),
+    results: dict[str, Any] = {"run": metrics.compare(metrics.measure(fake, names, digits_net, video_net, asked),
                                                       real_measures)}
     if config.eval.references:
-        held_out, _ = real_clips(config.data, request.against, n, HELD_OUT_SEED)
+        held_out, held_out_digits, _ = real_clips(config.data, request.against, n, HELD_OUT_SEED)
         results["references"] = metrics.reference_rows(real_measures, held_out, names, digits_net, video_net,
-                                                       SHUFFLE_SEED)
+                                                       SHUFFLE_SEED, held_out_digits if asks_digits else None)
     results["protocol"] = {
         "metrics": names,
         "fake_clips": n,
@@ -107,7 +113,7 @@ def format_video_report(results: dict[str, Any]) -> str:
     """A table: one row per clip set (the run and the references), one column per score."""
     rows = {"run": results["run"], **results.get("references", {})}
     keys = [k for k in ("fvd", "frame_fid", "temporal_consistency", "motion_smoothness", "confidence",
-                        "jerk_median", "speed_median") if any(k in r for r in rows.values())]
+                        "requested_digit", "jerk_median", "speed_median") if any(k in r for r in rows.values())]
     widths = [max(10, len(k) + 2) for k in keys]
     lines = [f"{'':<15}" + "".join(f"{k:>{w}}" for k, w in zip(keys, widths, strict=True))]
     for name, row in rows.items():
@@ -116,5 +122,6 @@ def format_video_report(results: dict[str, Any]) -> str:
     protocol = results["protocol"]
     lines.append(f"protocol: {protocol['fake_clips']} generated vs {protocol['real_clips']} real clips "
                  f"({protocol['reference']}); FVD features {VIDEO_NET_VERSION} (not I3D)")
-    lines.append("higher is better: temporal_consistency, motion_smoothness, confidence; lower: fvd, frame_fid")
+    lines.append("higher is better: temporal_consistency, motion_smoothness, confidence, requested_digit (share of "
+                 "frames read as the asked digit; real rows: as the clip's own); lower: fvd, frame_fid")
     return "\n".join(lines)

@@ -131,8 +131,10 @@ def track_scores(centres: Tensor, size: int) -> dict[str, Tensor]:
             "smooth": moving & (jerk <= MAX_JERK)}
 
 
-def summarize(facts: FrameFacts, features: Tensor | None, metrics: list[str], size: int) -> Measures:
-    """Scores of one set of clips from its per-frame facts (and its video features, for FVD)."""
+def summarize(facts: FrameFacts, features: Tensor | None, metrics: list[str], size: int,
+              digits: Tensor | None = None) -> Measures:
+    """Scores of one set of clips from its per-frame facts (and its video features, for FVD). With ``digits``
+    (the digit each clip shows or was asked to show, [N]), also the share of frames read as that digit."""
     track = track_scores(facts.centres, size)
     scores: dict[str, float] = {}
     if "temporal" in metrics and facts.predicted is not None and facts.confidence is not None:
@@ -141,6 +143,8 @@ def summarize(facts: FrameFacts, features: Tensor | None, metrics: list[str], si
         scores.update(temporal_consistency=_share(consistent), identity_constant=_share(identity),
                       moving=_share(track["moving"]), continuous=_share(track["continuous"]),
                       confidence=float(facts.confidence.mean()))
+        if digits is not None:
+            scores["requested_digit"] = _share(facts.predicted == digits.to(facts.predicted.device)[:, None])
     if "motion" in metrics:
         scores.update(motion_smoothness=_share(track["smooth"]), jerk_median=float(track["jerk"].median()),
                       speed_median=float(track["speed"].median()))
@@ -174,7 +178,8 @@ def static_order(n: int, frames: int) -> Tensor:
 
 
 def reference_rows(real: Measures, held_out: Tensor, metrics: list[str], digits_net: torch.nn.Module | None,
-                   video_net: torch.nn.Module | None, seed: int) -> dict[str, dict[str, float]]:
+                   video_net: torch.nn.Module | None, seed: int,
+                   digits: Tensor | None = None) -> dict[str, dict[str, float]]:
     """Scores of held-out real clips, the same clips shuffled in time, and their first frames held still.
     The classifier runs once on the held-out frames; the other two reorder its per-frame facts."""
     n, t, size = held_out.shape[0], held_out.shape[1], held_out.shape[-1]
@@ -185,7 +190,7 @@ def reference_rows(real: Measures, held_out: Tensor, metrics: list[str], digits_
         clips = held_out if order is None else held_out[rows, order]
         chosen = facts if order is None else facts.reordered(order)
         features = video_features(clips, video_net) if "fvd" in metrics and video_net is not None else None
-        rows_out[name] = compare(summarize(chosen, features, metrics, size), real)
+        rows_out[name] = compare(summarize(chosen, features, metrics, size, digits), real)
     return rows_out
 
 
@@ -194,8 +199,8 @@ def _needs_digits(metrics: list[str]) -> bool:
 
 
 def measure(clips: Tensor, metrics: list[str], digits_net: torch.nn.Module | None,
-            video_net: torch.nn.Module | None) -> Measures:
-    """Features and scores of clips [N, T, C, H, W] in [-1, 1]."""
+            video_net: torch.nn.Module | None, digits: Tensor | None = None) -> Measures:
+    """Features and scores of clips [N, T, C, H, W] in [-1, 1] (``digits``: see ``summarize``)."""
     facts = frame_facts(clips, digits_net if _needs_digits(metrics) else None)
     features = video_features(clips, video_net) if "fvd" in metrics and video_net is not None else None
-    return summarize(facts, features, metrics, clips.shape[-1])
+    return summarize(facts, features, metrics, clips.shape[-1], digits)
