@@ -12,6 +12,7 @@ from cli_helpers import assert_one_line_error, run_main
 import ganforge.metrics.evaluate as evaluate
 from ganforge.data import build_dataset
 from ganforge.metrics import frechet_distance, kernel_inception_distance, precision_recall
+from ganforge.metrics.class_shares import class_coverage, class_shares
 from ganforge.metrics.digits_net import DIGITS_V1_SHA256, digits_weights_path, file_sha256
 from ganforge.metrics.extractors import FeatureExtractor, build_extractor, default_extractor_name
 
@@ -86,6 +87,21 @@ def test_dropping_classes_lowers_recall_and_raises_fid(digits, extractor, real_h
     assert frechet_distance(real_half[0], half_classes) > 5 * frechet_distance(real_half[0], all_classes)
 
 
+def test_class_coverage_sees_dropped_and_favoured_digits(digits, extractor):
+    images, labels = digits
+    _, real_logits = extractor.extract(images[:2500])
+    others, other_labels = images[2500:], labels[2500:]
+    _, balanced = extractor.extract(others)
+    even = class_coverage(real_logits, balanced)
+    assert 0.07 < even["class_share_min"] <= even["class_share_max"] < 0.13 and even["class_kl"] < 0.01
+    no_fours = others[other_labels != 4]
+    extra_nines = torch.cat([no_fours, others[other_labels == 9]])
+    skewed = class_coverage(real_logits, extractor.extract(extra_nines)[1])
+    assert skewed["class_share_min"] < 0.01 and skewed["class_share_max"] > 0.15
+    assert skewed["class_kl"] > 20 * even["class_kl"]
+    assert class_shares(torch.eye(3)[[0, 0, 2, 2]]).tolist() == [0.5, 0.0, 0.5]
+
+
 def test_reference_features_are_cached_per_protocol(extractor, monkeypatch, tmp_path):
     first, info = evaluate.reference_features("digits8", extractor, 300)
     assert info == {"dataset": "digits8", "split": "train", "n": 300, "of": 1797, "image_shape": "1x8x8",
@@ -128,11 +144,13 @@ def tiny_run(tmp_path_factory, tiny_config):
 
 
 def test_eval_of_a_run_prints_metrics_with_their_protocol(tiny_run, monkeypatch, capsys):
-    result = run_main(monkeypatch, capsys, ["eval", str(tiny_run), "--n", "300", "--metrics", "fid,kid,is,pr",
+    result = run_main(monkeypatch, capsys, ["eval", str(tiny_run), "--n", "300", "--metrics", "fid,kid,is,pr,classes",
                                             "--json", "--device", "cpu"])
     assert result.returncode in (0, None), result.stderr
     report = json.loads(result.stdout)
-    assert set(report) == {"fid", "kid", "is", "precision", "recall", "protocol"}
+    assert set(report) == {"fid", "kid", "is", "precision", "recall", "class_share_min", "class_share_max",
+                           "class_kl", "protocol"}
+    assert 0 <= report["class_share_min"] <= 0.1 <= report["class_share_max"] <= 1
     assert report["fid"] > 0 and report["kid"]["std"] >= 0
     protocol = report["protocol"]
     assert protocol["extractor"]["name"] == "digits-v1" and "resize" in protocol["extractor"]

@@ -19,6 +19,7 @@ from torch import Tensor
 from ganforge.data import build_dataset
 from ganforge.data.base import uint8_to_unit
 from ganforge.errors import GanforgeError
+from ganforge.metrics.class_shares import class_coverage
 from ganforge.metrics.extractors import FeatureExtractor
 from ganforge.metrics.frechet import frechet_distance
 from ganforge.metrics.inception_score import inception_score
@@ -33,14 +34,18 @@ METRIC_DESCRIPTIONS = {
     "is": "Inception Score from the extractor's class logits (higher is better)",
     "pr": "precision and recall of k-NN feature manifolds, Kynkaanniemi et al. 2019 (higher)",
     "dc": "density and coverage, Naeem et al. 2020 (higher)",
+    "classes": "mode coverage: smallest and largest class share by the extractor's classifier, and KL(real||fake) "
+               "of the shares (lower)",
 }
 LOWER_IS_BETTER = {"fid": True, "kid": True, "is": False, "precision": False, "recall": False,
-                   "density": False, "coverage": False}
+                   "density": False, "coverage": False,
+                   "class_share_min": False, "class_share_max": True, "class_kl": True}
 KID_SUBSETS, KID_SUBSET_SIZE, PR_K, DC_K, IS_SPLITS = 100, 1000, 3, 5, 10
 REFERENCE_SEED = 0
 
 
-_SCORES = {"fid": ["fid"], "kid": ["kid"], "is": ["is"], "pr": ["precision", "recall"], "dc": ["density", "coverage"]}
+_SCORES = {"fid": ["fid"], "kid": ["kid"], "is": ["is"], "pr": ["precision", "recall"], "dc": ["density", "coverage"],
+           "classes": ["class_share_min", "class_share_max", "class_kl"]}
 
 
 def score_keys(metrics: list[str]) -> list[str]:
@@ -131,6 +136,10 @@ def compute_metrics(real: FeatureSet, fake: FeatureSet, metrics: list[str]) -> d
         results["precision"], results["recall"] = precision_recall(real.features, fake.features, PR_K)
     if "dc" in metrics:
         results["density"], results["coverage"] = density_coverage(real.features, fake.features, DC_K)
+    if "classes" in metrics:
+        if real.logits is None or fake.logits is None:
+            raise GanforgeError("the classes metric needs an extractor with class logits (e.g. digits or fashion)")
+        results.update(class_coverage(real.logits, fake.logits))
     return results
 
 
