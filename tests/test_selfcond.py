@@ -24,6 +24,18 @@ def test_clusters_separate_obvious_groups_and_repeat_for_a_seed():
         cluster_labels(dark, clusters=1, seed=0)
 
 
+def test_large_data_sets_are_clustered_from_a_sample_and_every_image_is_labelled(monkeypatch):
+    import ganforge.data.clusters as clusters
+
+    monkeypatch.setattr(clusters, "FIT_SAMPLE", 10)
+    gen = torch.Generator().manual_seed(0)
+    dark = torch.randint(0, 30, (40, 1, 8, 8), generator=gen, dtype=torch.uint8)
+    bright = torch.randint(220, 255, (30, 1, 8, 8), generator=gen, dtype=torch.uint8)
+    labels = cluster_labels(torch.cat([dark, bright]), clusters=2, seed=1)
+    assert labels.shape == (70,) and set(labels[:40].tolist()) == {int(labels[0])}
+    assert set(labels[40:].tolist()) == {int(labels[40])} != {int(labels[0])}
+
+
 def test_labels_by_prior_give_each_class_its_share():
     labels = labels_by_prior(10, torch.tensor([0.5, 0.3, 0.2], dtype=torch.float64))
     assert torch.bincount(labels).tolist() == [5, 3, 2]
