@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ganforge import GanforgeError, load_config, train
-from ganforge.data.clusters import cluster_labels
+from ganforge.data.clusters import cluster_features, cluster_labels
 from ganforge.families.images.generate import class_labels, labels_by_prior
 from ganforge.runs import load_run
 
@@ -16,12 +16,33 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 def test_clusters_separate_obvious_groups_and_repeat_for_a_seed():
     dark = torch.randint(0, 30, (12, 1, 8, 8), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
     bright = torch.randint(220, 255, (8, 1, 8, 8), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
-    labels = cluster_labels(torch.cat([dark, bright]), clusters=2, seed=3)
+    labels = cluster_labels(torch.cat([dark, bright]), clusters=2, seed=3, features="pixels")
     assert len(set(labels[:12].tolist())) == 1 and len(set(labels[12:].tolist())) == 1
     assert labels[0] != labels[12]
-    assert torch.equal(labels, cluster_labels(torch.cat([dark, bright]), clusters=2, seed=3))
+    assert torch.equal(labels, cluster_labels(torch.cat([dark, bright]), clusters=2, seed=3, features="pixels"))
     with pytest.raises(GanforgeError, match="data.clusters=1"):
         cluster_labels(dark, clusters=1, seed=0)
+
+
+def test_hog_clusters_by_stroke_direction_where_pixels_cluster_by_brightness():
+    images = torch.zeros(24, 1, 16, 16, dtype=torch.uint8)
+    for i in range(24):
+        background = 20 if i % 2 else 180
+        images[i] = background
+        at = 6 + i % 3
+        if i < 12:
+            images[i, 0, :, at:at + 2] = background + 60  # vertical strokes on dark and on bright paper
+        else:
+            images[i, 0, at:at + 2, :] = background + 60  # horizontal strokes
+    by_hog = cluster_labels(images, clusters=2, seed=0)  # HOG is the default
+    assert set(by_hog[:12].tolist()) == {int(by_hog[0])} and set(by_hog[12:].tolist()) == {int(by_hog[12])}
+    assert by_hog[0] != by_hog[12]
+    by_pixels = cluster_labels(images, clusters=2, seed=0, features="pixels")
+    assert set(by_pixels[::2].tolist()) == {int(by_pixels[0])} != {int(by_pixels[1])}  # by brightness
+    assert cluster_features(images, "hog").shape == (24, 324)
+    assert cluster_features(torch.zeros(2, 3, 32, 32, dtype=torch.uint8), "hog").shape == (2, 324)
+    with pytest.raises(GanforgeError, match="cluster_features=edges"):
+        cluster_features(images, "edges")
 
 
 def test_large_data_sets_are_clustered_from_a_sample_and_every_image_is_labelled(monkeypatch):
@@ -31,7 +52,7 @@ def test_large_data_sets_are_clustered_from_a_sample_and_every_image_is_labelled
     gen = torch.Generator().manual_seed(0)
     dark = torch.randint(0, 30, (40, 1, 8, 8), generator=gen, dtype=torch.uint8)
     bright = torch.randint(220, 255, (30, 1, 8, 8), generator=gen, dtype=torch.uint8)
-    labels = cluster_labels(torch.cat([dark, bright]), clusters=2, seed=1)
+    labels = cluster_labels(torch.cat([dark, bright]), clusters=2, seed=1, features="pixels")
     assert labels.shape == (70,) and set(labels[:40].tolist()) == {int(labels[0])}
     assert set(labels[40:].tolist()) == {int(labels[40])} != {int(labels[0])}
 

@@ -46,9 +46,12 @@ class GANImageDataConfig(ImageDataConfig):
         default_factory=list, description="DiffAugment of all images D sees: translation, cutout, color"
     )
     ada: AdaConfig = Field(default_factory=AdaConfig)
-    clusters: int = Field(0, ge=0, description="self-conditioning: label the images by k-means clusters of their "
-                          "pixels (no labels used) and train a conditional model on them; samples draw clusters by "
-                          "their sizes. 0: off (ganforge.data.clusters)")
+    clusters: int = Field(0, ge=0, description="self-conditioning: label the images by k-means clusters (no labels "
+                          "used) and train a conditional model on them; samples draw clusters by their sizes. 0: off "
+                          "(ganforge.data.clusters)")
+    cluster_features: Literal["hog", "pixels"] = Field(
+        "hog", description="what the self-conditioning clusters compare: histograms of oriented gradients (strokes' "
+        "directions; purer digit clusters) or raw pixels")
 
 
 class ImagesConfig(RunConfig):

@@ -69,7 +69,7 @@ class ImagesFamily(Family):
             if not getattr(config.model, "conditional", False):
                 raise GanforgeError("data.clusters (self-conditioning) trains a conditional model on the clusters: "
                                     "use preset selfcond, or set model.g_cond and model.d_cond")
-            return self_conditioned(data, config.data.clusters, config.train.seed)
+            return self_conditioned(data, config.data.clusters, config.train.seed, config.data.cluster_features)
         return data
 
     def fit_config(self, config: ImagesConfig, data: ImageDataset) -> ImagesConfig:
