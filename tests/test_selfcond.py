@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from ganforge import GanforgeError, load_config, train
+from ganforge.data import build_dataset
 from ganforge.data.clusters import cluster_features, cluster_labels
+from ganforge.data.hog import hog_batch
 from ganforge.families.images.generate import class_labels, labels_by_prior
 from ganforge.runs import load_run
 
@@ -43,6 +46,18 @@ def test_hog_clusters_by_stroke_direction_where_pixels_cluster_by_brightness():
     assert cluster_features(torch.zeros(2, 3, 32, 32, dtype=torch.uint8), "hog").shape == (2, 324)
     with pytest.raises(GanforgeError, match="cluster_features=edges"):
         cluster_features(images, "edges")
+
+
+def test_batched_hog_is_scikit_images_descriptor():
+    from skimage.feature import hog
+
+    digits = build_dataset("digits").images[:40].float() / 255.0
+    expected = [hog(im, orientations=9, pixels_per_cell=(7, 7), cells_per_block=(2, 2)) for im in digits[:, 0].numpy()]
+    assert torch.allclose(hog_batch(digits, 7), torch.tensor(np.stack(expected), dtype=torch.float32), atol=1e-5)
+    colour = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    expected = [hog(im, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(2, 2), channel_axis=-1)
+                for im in colour.permute(0, 2, 3, 1).numpy()]
+    assert torch.allclose(hog_batch(colour, 8), torch.tensor(np.stack(expected), dtype=torch.float32), atol=1e-5)
 
 
 def test_large_data_sets_are_clustered_from_a_sample_and_every_image_is_labelled(monkeypatch):

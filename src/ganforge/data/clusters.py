@@ -22,33 +22,27 @@ import torch
 from torch import Tensor
 
 from ganforge.data.base import ImageDataset, TensorImageDataset
+from ganforge.data.hog import hog_batch
 from ganforge.errors import GanforgeError
 
 PCA_DIMS = 50
 KMEANS_RESTARTS = 10
+HOG_CHUNK = 2_000  # images per batched HOG call (bounds the memory of the per-bin maps)
 FIT_SAMPLE = 10_000  # larger data sets: PCA and k-means fitted on this many images (seeded), then all are labelled
 
 
 def cluster_features(images: Tensor, kind: str = "hog") -> np.ndarray:
     """One feature row per uint8 image ``[N, C, H, W]``: its pixels in [0, 1], or its HOG descriptor.
 
-    HOG (scikit-image): 9 orientation bins in a 4x4 grid of cells (cells of H/4 pixels), blocks of 2x2
-    cells normalized together, 324 numbers per image whatever its size (colour images: the strongest
-    channel's gradient at each pixel)."""
+    HOG (``ganforge.data.hog``, scikit-image's descriptor batched): 9 orientation bins in a 4x4 grid of cells
+    (cells of H/4 pixels), blocks of 2x2 cells normalized together, 324 numbers per image whatever its size
+    (colour images: the strongest channel's gradient at each pixel)."""
     if kind == "pixels":
         return images.reshape(images.shape[0], -1).float().div(255.0).numpy()
     if kind != "hog":
         raise GanforgeError(f"data.cluster_features={kind}: use hog or pixels")
-    from skimage.feature import hog
-
-    channels, height = images.shape[1], images.shape[2]
-    cell = max(1, height // 4)
-    arrays = images.permute(0, 2, 3, 1).numpy() if channels > 1 else images[:, 0].numpy()
-    return np.stack([
-        hog(a, orientations=9, pixels_per_cell=(cell, cell), cells_per_block=(2, 2),
-            channel_axis=-1 if channels > 1 else None)
-        for a in arrays
-    ])
+    cell = max(1, images.shape[2] // 4)
+    return torch.cat([hog_batch(part.float() / 255.0, cell) for part in images.split(HOG_CHUNK)]).numpy()
 
 
 def cluster_labels(images: Tensor, clusters: int, seed: int, features: str = "hog") -> Tensor:
