@@ -53,6 +53,8 @@ class LossConfig(StrictModel):
     clip: float = Field(0.01, gt=0, description="weight clipping bound (wgan)")
     r1_gamma: float = Field(0.0, ge=0, description="R1 penalty on real data; 0 turns it off")
     aux_weight: float = Field(1.0, ge=0, description="weight of the class cross-entropy (model.d_cond=acgan)")
+    mode_seeking: float = Field(0.0, ge=0, description="MSGAN mode-seeking weight: G also maximizes the distance "
+                                "of two fakes over the distance of their noises (same label); 0 turns it off")
 
 
 class AdamConfig(StrictModel):

@@ -58,6 +58,7 @@ def build_gan_recipe(
         ada=adaptive,
         num_classes=getattr(generator, "num_classes", 0),
         aux_weight=loss.aux_weight if aux_classes else 0.0,
+        mode_seeking=getattr(loss, "mode_seeking", 0.0),
     )
     if train.compile:  # in place, after the EMA copy was made: the sampler stays eager
         generator.compile()

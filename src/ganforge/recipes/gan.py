@@ -78,6 +78,17 @@ class DiscriminatorPair(nn.Module):
         return out[:n], out[n:]
 
 
+MODE_SEEKING_EPS = 1e-5
+
+
+def mode_seeking_ratio(fake: Tensor, noise: Tensor) -> Tensor:
+    """MSGAN's ratio (Mao et al. 2019): mean |fake_1 - fake_2| over mean |z_1 - z_2| for the batch's two
+    halves. G minimizes its inverse, so two noises (with the same label) may not give the same image."""
+    half = fake.shape[0] // 2
+    images = (fake[:half] - fake[half:2 * half]).abs().mean()
+    return images / (noise[:half] - noise[half:2 * half]).abs().mean()
+
+
 class GANRecipe:
     """Generator, discriminator, their optimizers, the loss and the generator EMA."""
 
@@ -98,6 +109,7 @@ class GANRecipe:
         ada: AdaptiveAugment | None = None,
         num_classes: int = 0,
         aux_weight: float = 0.0,
+        mode_seeking: float = 0.0,
     ) -> None:
         self.generator = generator
         self.discriminator = discriminator
@@ -114,6 +126,7 @@ class GANRecipe:
         self.ada = ada  # adaptive augmentation, also of every image D sees
         self.num_classes = num_classes
         self.aux_weight = aux_weight
+        self.mode_seeking = mode_seeking  # MSGAN weight: the fakes' second half repeats the first half's labels
         self.world = World()
         self.g_train: nn.Module = generator  # what the D step calls: G, or G inside DDP
         self.d_pair: nn.Module = DiscriminatorPair(discriminator)  # the D step's D, or it inside DDP
@@ -168,11 +181,15 @@ class GANRecipe:
             last = i == len(batches) - 1
             real_labels = labels if self.num_classes else None
             fake_labels = self.fake_labels(real.shape[0])
+            if self.mode_seeking > 0 and fake_labels is not None:
+                half = real.shape[0] // 2
+                fake_labels[half:2 * half] = fake_labels[:half]
+            noise = self.noise(real.shape[0])
             # The last fake keeps its graph: the generator step below reuses it through the updated D.
             with self.autocast(), torch.set_grad_enabled(last):
-                fake = self.g_train(self.noise(real.shape[0]), fake_labels)
+                fake = self.g_train(noise, fake_labels)
             d_scalars = self.discriminator_step(real, fake.detach(), real_labels, fake_labels)
-        g_scalars = self.generator_step(fake, fake_labels)
+        g_scalars = self.generator_step(fake, fake_labels, noise)
         if self.ema is not None:
             self.ema.update(self.generator)
         return {**d_scalars, **g_scalars}
@@ -219,7 +236,8 @@ class GANRecipe:
             clip_weights(self.discriminator, self.loss.weight_clip)
         return scalars
 
-    def generator_step(self, fake: Tensor, fake_labels: Tensor | None = None) -> dict[str, Tensor]:
+    def generator_step(self, fake: Tensor, fake_labels: Tensor | None = None, noise: Tensor | None = None
+                       ) -> dict[str, Tensor]:
         self.discriminator.requires_grad_(False)  # no weight gradients for D in the G step
         scalars = {}
         with self.autocast():
@@ -231,6 +249,10 @@ class GANRecipe:
                 scalars["g_aux"] = aux.detach()
             else:
                 g_loss = total = self.loss.g_loss(self.discriminate(fake, fake_labels).float())
+        if self.mode_seeking > 0 and noise is not None and fake.shape[0] >= 2:
+            spread = mode_seeking_ratio(fake.float(), noise)
+            total = total + self.mode_seeking / (spread + MODE_SEEKING_EPS)
+            scalars["g_spread"] = spread.detach()
         self.g_optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(total).backward()
         self.discriminator.requires_grad_(True)
