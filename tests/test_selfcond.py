@@ -8,7 +8,7 @@ import torch
 
 from ganforge import GanforgeError, load_config, train
 from ganforge.data import build_dataset
-from ganforge.data.clusters import cluster_features, cluster_labels
+from ganforge.data.clusters import cluster_features, cluster_labels, clusters_for
 from ganforge.data.hog import hog_batch
 from ganforge.families.images.generate import class_labels, labels_by_prior
 from ganforge.runs import load_run
@@ -96,9 +96,18 @@ def test_a_self_conditioned_run_samples_its_clusters_by_their_sizes(tmp_path):
     assert class_labels(generator, 3, 2).tolist() == [2, 2, 2]  # one cluster on request
 
 
-def test_clusters_need_a_conditional_model():
+def test_self_conditioning_steps_aside_where_it_cannot_work(capsys):
     from ganforge.families import family_of
 
-    config = load_config("default", overrides=["data.name=digits8", "data.clusters=3"])
-    with pytest.raises(GanforgeError, match="data.clusters .* conditional model"):
-        family_of(config).build_data(config)
+    config = load_config("selfcond", overrides=["data.name=digits8", "data.clusters=500", "train.device=cpu"])
+    family = family_of(config)
+    data = family.build_data(config)  # 1,797 images: 89 clusters of about 20
+    fitted = family.fit_config(config, data)
+    assert data.num_classes == 89 and fitted.data.clusters == 89 and fitted.model.num_classes == 89
+    assert "data.clusters=500 lowered to 89 for 1797 images" in capsys.readouterr().err
+    unconditional = load_config("default", overrides=["data.name=digits8", "data.clusters=3", "model.g_cond=none",
+                                                      "model.d_cond=none"])
+    data = family.build_data(unconditional)
+    assert family.fit_config(unconditional, data).data.clusters == 0 and data.num_classes == 10  # its own labels
+    assert "data.clusters=3 ignored: model.arch=dcgan is unconditional" in capsys.readouterr().err
+    assert clusters_for(100, 39) == 0 and clusters_for(100, 40) == 2 and clusters_for(100, 5000) == 100

@@ -28,7 +28,15 @@ from ganforge.errors import GanforgeError
 PCA_DIMS = 50
 KMEANS_RESTARTS = 10
 HOG_CHUNK = 2_000  # images per batched HOG call (bounds the memory of the per-bin maps)
+MIN_CLUSTER_IMAGES = 20  # fewer clusters than asked on small data: about this many images each on average
 FIT_SAMPLE = 10_000  # larger data sets: PCA and k-means fitted on this many images (seeded), then all are labelled
+
+
+def clusters_for(asked: int, n_images: int) -> int:
+    """How many clusters self-conditioning makes of ``n_images``: ``asked``, lowered to about
+    MIN_CLUSTER_IMAGES images per cluster on small data; 0 (off) where fewer than 2 clusters would remain."""
+    clusters = min(asked, n_images // MIN_CLUSTER_IMAGES)
+    return clusters if clusters >= 2 else 0
 
 
 def cluster_features(images: Tensor, kind: str = "hog") -> np.ndarray:

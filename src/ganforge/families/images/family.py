@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import torch
 
 from ganforge.data import DATASET_DESCRIPTIONS, build_dataset
 from ganforge.data.base import ImageDataset
-from ganforge.data.clusters import label_shares, self_conditioned
+from ganforge.data.clusters import MIN_CLUSTER_IMAGES, clusters_for, label_shares, self_conditioned
 from ganforge.data.stream import BatchStream
 from ganforge.errors import GanforgeError
 from ganforge.families.base import EvalRequest, Family, SampleRequest, TrainingContext
@@ -41,6 +42,26 @@ def evaluation_every(config: ImagesConfig) -> int:
     return BUDGET_EVAL_EVERY if minutes is not None and minutes >= BEST_AFTER_MINUTES else 0
 
 
+def self_conditioning_clusters(config: ImagesConfig, n_images: int, say: bool = False) -> int:
+    """The clusters self-conditioning uses for ``data.clusters`` on ``n_images`` (0: off); with ``say``, a
+    note on stderr when that is not what was asked."""
+    asked = config.data.clusters
+    if not asked:
+        return 0
+    if not getattr(config.model, "conditional", False):
+        if say:
+            arch = getattr(config.model, "arch", "?")
+            print(f"note: data.clusters={asked} ignored: model.arch={arch} is unconditional here "
+                  "(self-conditioning needs model.g_cond and model.d_cond)", file=sys.stderr)
+        return 0
+    clusters = clusters_for(asked, n_images)
+    if say and clusters != asked:
+        print(f"note: data.clusters={asked} lowered to {clusters} for {n_images} images "
+              f"(self-conditioning wants about {MIN_CLUSTER_IMAGES} images per cluster; 0 turns it off)",
+              file=sys.stderr)
+    return clusters
+
+
 class ImagesFamily(Family):
     name = "images"
     description = "noise-to-image GANs, unconditional or class-conditional"
@@ -65,15 +86,20 @@ class ImagesFamily(Family):
 
     def build_data(self, config: ImagesConfig) -> ImageDataset:
         data = build_dataset(config.data.name, config.data.size, config.data.channels, config.data.root)
-        if config.data.clusters:
-            if not getattr(config.model, "conditional", False):
-                raise GanforgeError("data.clusters (self-conditioning) trains a conditional model on the clusters: "
-                                    "use preset selfcond, or set model.g_cond and model.d_cond")
-            return self_conditioned(data, config.data.clusters, config.train.seed, config.data.cluster_features)
+        clusters = self_conditioning_clusters(config, len(data), say=True)
+        if clusters:
+            return self_conditioned(data, clusters, config.train.seed, config.data.cluster_features)
         return data
 
     def fit_config(self, config: ImagesConfig, data: ImageDataset) -> ImagesConfig:
-        """A conditional config with ``model.num_classes`` taken from the data (checked against it when set)."""
+        """A conditional config with ``model.num_classes`` taken from the data (checked against it when set);
+        ``data.clusters`` as self-conditioning really used it (lowered on small data, 0 when off, and then an
+        unconditional model)."""
+        if config.data.clusters:
+            clusters = self_conditioning_clusters(config, len(data))
+            config = config.with_section("data", clusters=clusters)
+            if not clusters and getattr(config.model, "conditional", False):
+                config = config.with_section("model", g_cond="none", d_cond="none")
         model = config.model
         if not getattr(model, "conditional", False):
             return config
