@@ -1,6 +1,7 @@
 """Measure translation runs: colorization quality on held-out photos, and digit identity through CycleGAN.
 
     python benchmarks/translation.py colorize PIX2PIX_RUN [L1_ONLY_RUN] [--grid docs/images/colorize.png]
+    python benchmarks/translation.py colorize RUN... --photos bundled   # runs trained without those photos
     python benchmarks/translation.py cyclegan CYCLEGAN_RUN
 
 colorize: each held-out photo of ``colorize-photos`` (never in training; shorter side 256, whole photo,
@@ -10,7 +11,8 @@ the original's is the target) and hue error (``ganforge.families.translation.col
 circular difference of the Lab hue angle in degrees, weighted by the original's chroma so that gray pixels
 do not count; a predicted pixel without visible chroma counts as 90, a random hue's mean error, so the
 gray input scores 90 and a perfect colorization 0). The gray input itself is the floor. Optionally writes
-a grid of input / outputs / target.
+a grid of input / outputs / target. ``--photos bundled`` scores the 5 bundled training photos instead (a
+validation set for runs trained without them, e.g. on ``--data colorize:DIR``).
 
 cyclegan: ``digit-styles`` A (scikit-learn 8x8 digits scaled to 28x28) and B (the embedded MNIST digits).
 A->B: the digits-v1 classifier (trained on MNIST-style digits) reads G_AB(a); B->A: a logistic regression
@@ -32,6 +34,7 @@ from ganforge.data.base import uint8_to_unit
 from ganforge.families.translation.apply import translate_tensor
 from ganforge.families.translation.color import hue_error
 from ganforge.families.translation.data import build_pair_dataset, held_out_photos, to_gray
+from ganforge.families.translation.photos import COLORIZE_TRAIN, load_photo, scale_short_side
 from ganforge.runs import load_run
 from ganforge.viz import save_grid, to_uint8
 
@@ -66,8 +69,14 @@ def hwc(image: Tensor) -> np.ndarray:
     return image.expand(3, -1, -1).permute(1, 2, 0).numpy()
 
 
-def colorize(runs: list[str], grid: str | None) -> None:
-    photos = held_out_photos()
+def bundled_training_photos() -> dict[str, Tensor]:
+    """The bundled photos that ``colorize-photos`` trains on, shorter side 256 (a validation set for runs
+    trained on other photos)."""
+    return {name.split(":")[-1]: scale_short_side(load_photo(name)) for name in COLORIZE_TRAIN}
+
+
+def colorize(runs: list[str], grid: str | None, photo_set: str = "held-out") -> None:
+    photos = held_out_photos() if photo_set == "held-out" else bundled_training_photos()
     networks = {run: load_translator(run) for run in runs}
     rows: dict[str, list[dict[str, float]]] = {"gray input (floor)": []}
     rows.update({run: [] for run in runs})
@@ -84,7 +93,7 @@ def colorize(runs: list[str], grid: str | None) -> None:
             tile.append(output)
         tile.append(photo)
         tiles.append(tile)
-    print(f"held-out photos: {', '.join(photos)} (shorter side 256); target colorfulness "
+    print(f"{photo_set} photos: {', '.join(photos)} (shorter side 256); target colorfulness "
           f"{np.mean(target_colorfulness):.1f}")
     print("| colorizer | PSNR (dB) | SSIM | colorfulness | hue error (degrees) |")
     print("|---|---|---|---|---|")
@@ -148,9 +157,12 @@ def main() -> None:
     parser.add_argument("task", choices=["colorize", "cyclegan"])
     parser.add_argument("runs", nargs="+")
     parser.add_argument("--grid", help="colorize: write a grid of input / outputs / target here")
+    parser.add_argument("--photos", choices=["held-out", "bundled"], default="held-out",
+                        help="colorize: the held-out photos, or the 5 bundled training photos (for runs trained "
+                        "without them)")
     args = parser.parse_args()
     if args.task == "colorize":
-        colorize(args.runs, args.grid)
+        colorize(args.runs, args.grid, args.photos)
     else:
         cyclegan(args.runs[0])
 

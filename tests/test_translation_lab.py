@@ -22,8 +22,8 @@ from ganforge.training.checkpoint import seed_everything
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 TINY_LAB = ["model.color_space=lab", "data.size=16", "data.batch_size=8", "model.g_width=8", "model.d_width=8",
-            "model.unet_depth=4", "train.log_every=10", "train.sample_every=40", "train.checkpoint_every=40",
-            "train.device=cpu", "optim.g_lr=1e-3"]
+            "model.unet_depth=4", "model.color_scale=1", "loss.adv_weight=1", "train.log_every=10",
+            "train.sample_every=40", "train.checkpoint_every=40", "train.device=cpu", "optim.g_lr=1e-3"]
 
 
 def lab_config(*extra: str):
@@ -113,9 +113,10 @@ def test_a_lab_generator_predicts_ab_and_its_training_lowers_the_ab_error(lab_ru
     untrained = build_generators(config)["AtoB"].eval()
     trained = load_run(lab_run).model.network("AtoB")
     assert isinstance(trained, LabColorizer) and trained.in_channels == 1 and trained.out_channels == 3
+    distance = {"l1": F.l1_loss, "l2": F.mse_loss}[config.loss.recon]  # the term the run was trained on
     with torch.no_grad():
-        before = F.l1_loss(untrained.predict_ab(gray), target_ab(color)).item()
-        after = F.l1_loss(trained.predict_ab(gray), target_ab(color)).item()
+        before = distance(untrained.predict_ab(gray), target_ab(color)).item()
+        after = distance(trained.predict_ab(gray), target_ab(color)).item()
         rgb = trained(gray)
     # a, b are hard to guess from gray: the untrained net (a, b about 0) is where 40 tiny steps start from
     assert after < 0.99 * before, (before, after)
@@ -140,3 +141,87 @@ def test_lab_needs_gray_to_color_data_and_cyclegan_refuses_it(tmp_path):
         FAMILY.fit_config(lab_config(), data)
     with pytest.raises(GanforgeError, match="color_space"):
         load_config("cyclegan", overrides=["model.color_space=lab"])
+
+
+@pytest.mark.parametrize("recon, distance", [("l1", F.l1_loss), ("l2", F.mse_loss)])
+def test_the_reconstruction_term_is_the_one_loss_recon_names(recon, distance):
+    data = build_pair_dataset("colorize-photos", size=16)
+    config = FAMILY.fit_config(lab_config(f"loss.recon={recon}", "loss.adv_weight=0"), data)
+    seed_everything(0)
+    recipe = FAMILY.build_recipe(config, data, torch.device("cpu"))
+    batch = data.images[:8].float() / 127.5 - 1
+    gray, color = split_pair(batch, data.pair_channels)
+    recipe.generator.train()  # as in the step: batch statistics, and the same dropout masks from the same seed
+    torch.manual_seed(1)
+    with torch.no_grad():
+        prediction = recipe.generator.predict_ab(gray)
+    expected = distance(prediction, target_ab(color)).item()
+    other = (F.mse_loss if recon == "l1" else F.l1_loss)(prediction, target_ab(color)).item()
+    torch.manual_seed(1)
+    scalars = recipe.train_step([(batch, torch.zeros(8, dtype=torch.int64))])
+    assert set(scalars) == {recon}
+    assert scalars[recon].item() == pytest.approx(expected, rel=1e-5)
+    assert abs(other - expected) > 0.1 * expected  # the two terms are told apart on this batch
+
+
+def test_loss_recon_accepts_only_l1_and_l2():
+    assert lab_config("loss.recon=l2").loss.recon == "l2"
+    with pytest.raises(GanforgeError, match="recon"):
+        lab_config("loss.recon=huber")
+
+
+def test_color_scale_predicts_ab_at_a_lower_resolution_and_keeps_the_full_resolution_lightness():
+    config = lab_config("model.color_scale=4").with_section("model", a_channels=1, b_channels=3)
+    colorizer = build_generators(config)["AtoB"].eval()
+    with torch.no_grad():  # an untrained net predicts a, b of about 0: shake it to get colors
+        for parameter in colorizer.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.1)
+    assert isinstance(colorizer, LabColorizer) and colorizer.required_multiple == 4 * 2**config.model.unet_depth
+    seen = []
+    colorizer.net.register_forward_hook(lambda module, args, out: seen.append(tuple(args[0].shape)))
+    gray = torch.rand(2, 1, 64, 128) * 1.6 - 0.8
+    checker = (torch.arange(64).view(-1, 1) + torch.arange(128)) % 2 * 0.2 - 0.1  # mean 0 in every 4x4 block
+    with torch.no_grad():
+        ab, detailed_ab = colorizer.predict_ab(gray), colorizer.predict_ab(gray + checker)
+        rgb, detailed_rgb = colorizer(gray), colorizer(gray + checker)
+    assert seen[0] == (2, 1, 16, 32)  # the net sees the input shrunk 4 times
+    assert ab.shape == (2, 2, 64, 128) and rgb.shape == (2, 3, 64, 128)
+    assert ab.abs().max() > 0.01
+    assert torch.allclose(ab, detailed_ab, atol=1e-6)  # detail finer than 4 pixels does not change the color...
+    assert (rgb - detailed_rgb).abs().mean() > 0.05  # ...but it stays in the output (the input's L)
+
+
+def test_color_scale_needs_lab_and_crops_it_can_shrink(tmp_path):
+    data = build_pair_dataset("colorize-photos", size=16)
+    with pytest.raises(GanforgeError, match="color_scale"):
+        FAMILY.fit_config(lab_config("model.color_space=rgb", "model.color_scale=2"), data)
+    with pytest.raises(GanforgeError, match="multiple of 32"):  # 16-pixel crops cannot feed a depth-4 U-Net at 1/2
+        FAMILY.fit_config(lab_config("model.color_scale=2"), data)
+    run = train(lab_config("model.color_scale=2", "data.size=32", "train.steps=4", "train.sample_every=4",
+                           "train.checkpoint_every=4"), out=tmp_path / "run", progress=False)
+    photo = tmp_path / "odd.png"
+    Image.fromarray((np.random.default_rng(0).random((37, 51)) * 255).astype("uint8")).save(photo)
+    loaded = load_run(run)
+    translated = loaded.family.sample(loaded.model, SampleRequest(input=photo))
+    assert tuple(translated.images[0].shape) == (3, 37, 51)
+
+
+def test_color_gain_mutes_the_output_colors_and_zero_gives_the_gray_back():
+    gray = torch.rand(2, 1, 32, 48) * 1.6 - 0.8
+    outputs, predictions = {}, {}
+    for gain in (1.0, 0.5, 0.0):
+        config = lab_config(f"model.color_gain={gain}").with_section("model", a_channels=1, b_channels=3)
+        seed_everything(0)
+        colorizer = build_generators(config)["AtoB"].eval()
+        with torch.no_grad():
+            for parameter in colorizer.parameters():  # the same shaken weights for every gain
+                parameter.add_(torch.randn_like(parameter) * 0.1)
+            predictions[gain], outputs[gain] = colorizer.predict_ab(gray), colorizer(gray)
+    assert torch.equal(predictions[1.0], predictions[0.5])  # training (predict_ab) does not see the gain
+    assert torch.allclose(outputs[0.5], compose_lab(gray, 0.5 * predictions[1.0]), atol=1e-5)
+    assert torch.allclose(outputs[0.0], gray.expand(-1, 3, -1, -1), atol=1e-4)
+    chroma = {g: rgb_to_lab((outputs[g] + 1) / 2)[:, 1:].norm(dim=1).mean().item() for g in (1.0, 0.5)}
+    assert chroma[0.5] < 0.75 * chroma[1.0]
+    with pytest.raises(GanforgeError, match="color_gain"):
+        FAMILY.fit_config(lab_config("model.color_space=rgb", "model.color_gain=0.5"),
+                          build_pair_dataset("colorize-photos", size=16))

@@ -32,6 +32,12 @@ class Pix2PixConfig(TranslationFields):
     color_space: Literal["rgb", "lab"] = Field("rgb", description="rgb: G predicts the output image; lab "
                                                "(colorization, gray -> color): G predicts the a, b channels of "
                                                "Lab from the gray input, and the output is the input's L with them")
+    color_scale: int = Field(1, ge=1, le=8, description="lab only: G sees the gray input shrunk by this factor "
+                             "(area average) and its a, b are scaled back up (bilinear), as colorization nets "
+                             "predict color at a lower resolution than L; a crop of data.size then gives G "
+                             "data.size / color_scale pixels covering the whole crop (more context per pixel)")
+    color_gain: float = Field(1.0, ge=0, le=1, description="lab only: the output's a, b are G's times this (training "
+                              "is unchanged); below 1 mutes all colors towards gray, 0 gives the gray input back")
 
 
 class CycleGANConfig(TranslationFields):
@@ -53,7 +59,11 @@ class TranslationLossConfig(StrictModel):
                                                    "losses are for the noise-to-image GANs")
     variant: Literal["non-saturating", "minimax", "mse"] = Field("non-saturating", description="bce G term")
     real_label: float = Field(1.0, gt=0, le=1, description="bce target for real images (<1: smoothing)")
-    l1_weight: float = Field(100.0, ge=0, description="pix2pix: weight of the L1 distance to the target")
+    l1_weight: float = Field(100.0, ge=0, description="pix2pix: weight of the reconstruction term (the "
+                             "distance to the target that `recon` names)")
+    recon: Literal["l1", "l2"] = Field("l1", description="pix2pix reconstruction term: l1 (the paper's, its "
+                                       "minimiser a conditional median) or l2 (mean squared error, its minimiser "
+                                       "the conditional mean: uncertain colors stay near gray)")
     adv_weight: float = Field(1.0, ge=0, description="pix2pix: weight of the adversarial loss (0: an L1-only baseline)")
     cycle_weight: float = Field(10.0, ge=0, description="cyclegan: weight of the cycle-consistency loss")
     identity_weight: float = Field(0.5, ge=0, description="cyclegan: identity loss weight, relative to cycle_weight")

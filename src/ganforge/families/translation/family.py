@@ -24,7 +24,12 @@ from ganforge.families.translation.apply import (
 )
 from ganforge.families.translation.config import TranslationConfig
 from ganforge.families.translation.data import PAIR_DATA_DESCRIPTIONS, PairDataset, build_pair_dataset
-from ganforge.families.translation.nets import PatchDiscriminator, build_translator, min_patch_size
+from ganforge.families.translation.nets import (
+    PatchDiscriminator,
+    build_translator,
+    color_scale,
+    min_patch_size,
+)
 from ganforge.families.translation.recipes import CycleGANRecipe, Pix2PixRecipe, TranslationRecipe
 from ganforge.losses import build_loss
 from ganforge.parallel import World
@@ -78,12 +83,17 @@ class TranslationFamily(Family):
     def fit_config(self, config: TranslationConfig, data: PairDataset) -> TranslationConfig:
         """``model.a_channels`` and ``b_channels`` from the pairs; the image side checked against the nets."""
         side, need = data.image_shape[1], min_patch_size(config.model)
-        if side < need or side % (need if config.model.generator == "unet" else 4):
+        if side < need or side % (need if config.model.generator == "unet" else 4 * color_scale(config.model)):
             raise GanforgeError(
                 f"{config.model.arch} with these settings needs training images whose side is a multiple of "
                 f"{need} (got {side}); set data.size (e.g. {max(need, 32)}) or model.unet_depth"
             )
         a, b = data.pair_channels
+        lab_only = {"color_scale": 1, "color_gain": 1.0}
+        for name, neutral in lab_only.items():
+            if getattr(config.model, name, neutral) != neutral and config.model.color_space != "lab":
+                raise GanforgeError(f"model.{name} applies to model.color_space=lab (G predicts a, b); use "
+                                    f"model.{name}={neutral} with rgb")
         if getattr(config.model, "color_space", "rgb") == "lab" and (a, b) != (1, 3):
             raise GanforgeError(
                 f"model.color_space=lab colorizes gray inputs into color (1 and 3 channels, as colorize-photos "
@@ -104,7 +114,7 @@ class TranslationFamily(Family):
             d = PatchDiscriminator(m.a_channels + (2 if lab else m.b_channels), m.d_width, m.d_layers,
                                    instance_norm=False)
             return Pix2PixRecipe(g["AtoB"], d.to(device), loss, pair, lr, betas, lc.l1_weight, lc.adv_weight, device,
-                                 lab=lab)
+                                 lab=lab, recon=lc.recon)
         d_a = PatchDiscriminator(m.a_channels, m.d_width, m.d_layers, instance_norm=True).to(device)
         d_b = PatchDiscriminator(m.b_channels, m.d_width, m.d_layers, instance_norm=True).to(device)
         return CycleGANRecipe(g["AtoB"], g["BtoA"], d_a, d_b, loss, pair, lr, betas, lc.cycle_weight,

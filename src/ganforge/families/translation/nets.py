@@ -8,6 +8,7 @@ and crops back (``required_multiple``).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganforge.families.translation.color import compose_lab
@@ -127,18 +128,26 @@ class PatchDiscriminator(nn.Module):
 class LabColorizer(nn.Module):
     """Colorization in Lab: ``net`` maps the gray input ([-1, 1], 1 channel) to a, b (2 channels, tanh, divided
     by ``AB_SCALE``); ``forward`` returns the RGB image made of the input's L and those a, b, in [-1, 1].
-    The recipe trains ``predict_ab``; everything else (translate, serve, previews) sees RGB."""
+    With ``color_scale`` k > 1, ``net`` sees the input shrunk k times (area average) and its a, b are
+    scaled back up (bilinear), while L keeps the full resolution. ``color_gain`` multiplies the a, b of the
+    output (not of ``predict_ab``). The recipe trains ``predict_ab``; everything else (translate, serve,
+    previews) sees RGB."""
 
-    def __init__(self, net: nn.Module) -> None:
+    def __init__(self, net: nn.Module, color_scale: int = 1, color_gain: float = 1.0) -> None:
         super().__init__()
         self.net = net
-        self.required_multiple = net.required_multiple
+        self.color_scale = color_scale
+        self.color_gain = color_gain
+        self.required_multiple = net.required_multiple * color_scale
 
     def predict_ab(self, gray: Tensor) -> Tensor:
-        return self.net(gray)
+        if self.color_scale == 1:
+            return self.net(gray)
+        ab = self.net(F.avg_pool2d(gray, self.color_scale))
+        return F.interpolate(ab, size=gray.shape[-2:], mode="bilinear", align_corners=False)
 
     def forward(self, gray: Tensor) -> Tensor:
-        return compose_lab(gray, self.predict_ab(gray))
+        return compose_lab(gray, self.color_gain * self.predict_ab(gray))
 
 
 def build_translator(cfg: TranslationFields, in_channels: int, out_channels: int) -> nn.Module:
@@ -146,12 +155,20 @@ def build_translator(cfg: TranslationFields, in_channels: int, out_channels: int
     ``cfg.color_space`` is ``lab``)."""
     if getattr(cfg, "color_space", "rgb") == "lab":
         return LabColorizer(UNetGenerator(1, 2, cfg.g_width, cfg.unet_depth) if cfg.generator == "unet"
-                            else ResNetTranslator(1, 2, cfg.g_width, cfg.resnet_blocks))
+                            else ResNetTranslator(1, 2, cfg.g_width, cfg.resnet_blocks), color_scale(cfg),
+                            getattr(cfg, "color_gain", 1.0))
     if cfg.generator == "unet":
         return UNetGenerator(in_channels, out_channels, cfg.g_width, cfg.unet_depth)
     return ResNetTranslator(in_channels, out_channels, cfg.g_width, cfg.resnet_blocks)
 
 
+def color_scale(cfg: TranslationFields) -> int:
+    """The resolution factor of the Lab colorizer's a, b (1 for anything else)."""
+    return getattr(cfg, "color_scale", 1) if getattr(cfg, "color_space", "rgb") == "lab" else 1
+
+
 def min_patch_size(cfg: TranslationFields) -> int:
-    """The smallest training image side the networks accept."""
-    return max(2**cfg.unet_depth if cfg.generator == "unet" else 4, 2 ** (cfg.d_layers + 2))
+    """The smallest training image side the networks accept (the side must also be a multiple of it when
+    the generator is a U-Net)."""
+    g_side = (2**cfg.unet_depth if cfg.generator == "unet" else 4) * color_scale(cfg)
+    return max(g_side, 2 ** (cfg.d_layers + 2))

@@ -107,16 +107,23 @@ def interleave(*columns: Tensor) -> Tensor:
     return torch.stack([as_rgb(c) for c in columns], dim=1).flatten(0, 1)
 
 
+RECON_LOSSES = {"l1": F.l1_loss, "l2": F.mse_loss}
+
+
 class Pix2PixRecipe(TranslationRecipe):
-    """pix2pix: G(A) should fool D(A, .) and be close to B in L1 (weight ``l1_weight``, 100 in the paper).
-    With ``lab`` (colorization), G predicts the a, b channels of B from gray A, and D and the L1 term see
-    a, b (the pix2pix colorization mode)."""
+    """pix2pix: G(A) should fool D(A, .) and be close to B (weight ``l1_weight``, 100 in the paper) in L1, or
+    in mean squared error with ``recon="l2"``. With ``lab`` (colorization), G predicts the a, b channels of B
+    from gray A, and D and the reconstruction term see a, b (the pix2pix colorization mode)."""
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, loss: AdversarialLoss,
                  pair_channels: tuple[int, int], lr: tuple[float, float], betas: tuple[tuple[float, float], ...],
-                 l1_weight: float, adv_weight: float, device: torch.device, lab: bool = False) -> None:
+                 l1_weight: float, adv_weight: float, device: torch.device, lab: bool = False,
+                 recon: str = "l1") -> None:
+        if recon not in RECON_LOSSES:
+            raise ValueError(f"recon must be one of {', '.join(RECON_LOSSES)}, got {recon!r}")
         self.generator, self.discriminator = generator, discriminator
         self.lab = lab
+        self.recon = recon
         self.loss = loss
         self.pair_channels = pair_channels
         self.l1_weight, self.adv_weight = l1_weight, adv_weight
@@ -140,15 +147,15 @@ class Pix2PixRecipe(TranslationRecipe):
             backward_step(self.d_optimizer, d_loss)
             scalars["d_loss"] = d_loss.detach()
         self.discriminator.requires_grad_(False)
-        l1 = F.l1_loss(fake, b)
-        total = self.l1_weight * l1
+        distance = RECON_LOSSES[self.recon](fake, b)
+        total = self.l1_weight * distance
         if self.adv_weight > 0:
             g_adv = self.loss.g_loss(self.discriminator(torch.cat([a, fake], 1)))
             total = total + self.adv_weight * g_adv
             scalars["g_loss"] = g_adv.detach()
         backward_step(self.g_optimizer, total)
         self.discriminator.requires_grad_(True)
-        return {**scalars, "l1": l1.detach()}
+        return {**scalars, self.recon: distance.detach()}
 
     @torch.no_grad()
     def preview(self, batch: Tensor) -> Tensor:
