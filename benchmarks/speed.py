@@ -183,7 +183,7 @@ def in_fresh_process(function, *args):
 
 
 def config_for(overrides: list[str], amp: str = "none"):
-    return load_config("default", overrides=[*overrides, f"data.batch_size={BATCH}", f"train.amp={amp}"])
+    return load_config("dcgan", overrides=[*overrides, f"data.batch_size={BATCH}", f"train.amp={amp}"])
 
 
 def run_reference(overrides: list[str], steps: int, warmup: int, device_name: str, workers: int,

@@ -52,7 +52,7 @@ def train(out: Path, name: str, args: list[str], default_steps: int) -> tuple[li
     if name == "default":
         args = ["--steps", str(default_steps)]
     args = [a.format(one=one_image_folder(out)) for a in args]
-    command = ["ganforge", "train", *args, "--out", str(out / name), "--quiet"]
+    command = ["ganforge", "train", "dcgan", *args, "--out", str(out / name), "--quiet"]  # the plain DCGAN
     timing = out / f"{name}.seconds"
     if (out / name / "config.yaml").is_file():
         return command, float(timing.read_text()) if timing.is_file() else float("nan")

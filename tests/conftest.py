@@ -45,9 +45,9 @@ def tiny_overrides() -> list[str]:
 
 @pytest.fixture(scope="session")
 def tiny_config() -> Callable[..., Config]:
-    """``tiny_config("loss.name=hinge", ...)``: the default preset made tiny, plus more overrides."""
+    """``tiny_config("loss.name=hinge", ...)``: the plain DCGAN preset (`dcgan`) made tiny, plus more overrides."""
 
     def make(*overrides: str) -> Config:
-        return load_config("default", overrides=[*TINY_OVERRIDES, *overrides])
+        return load_config("dcgan", overrides=[*TINY_OVERRIDES, *overrides])
 
     return make

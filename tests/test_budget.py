@@ -59,7 +59,7 @@ TINY = ["data.name=digits8", "data.batch_size=16", "model.z_dim=16", "model.g_wi
 
 
 def test_a_budget_run_records_its_steps_and_repeats_exactly_by_steps(tmp_path):
-    cfg = load_config("default", overrides=[*TINY, "train.minutes=0.02"])
+    cfg = load_config("dcgan", overrides=[*TINY, "train.minutes=0.02"])
     timed = train(cfg, out=tmp_path / "timed", progress=False)
     recorded = validate(load_yaml_file(timed / "config.yaml"))
     state = checkpoint_of(timed)
@@ -93,4 +93,4 @@ def test_cli_steps_win_over_a_budget_in_the_config_file(monkeypatch, capsys, tmp
 def test_a_long_budget_evaluates_during_training_to_keep_the_best_checkpoint(overrides, every):
     from ganforge.families.images.family import evaluation_every
 
-    assert evaluation_every(load_config("default", overrides=overrides)) == every
+    assert evaluation_every(load_config("dcgan", overrides=overrides)) == every

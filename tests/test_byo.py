@@ -11,6 +11,7 @@ import torch
 from train_helpers import assert_same_state, checkpoint_of
 
 from ganforge import GanforgeError, load_config, resume, train
+from ganforge.families import family_of
 from ganforge.families.images.export import export_generator
 from ganforge.nets import build_networks
 from ganforge.recipes.gan import treats_samples_independently
@@ -109,8 +110,12 @@ def test_python_nets_train_sample_and_resume_exactly(nets_file, tmp_path):
     assert images.shape == (3, 1, 8, 8) and images.abs().max() <= 1
 
 
-def test_conditional_python_nets_get_labels_from_the_data(nets_file, tmp_path):
-    cfg = python_config(nets_file, "model.conditional=true", "train.steps=2")
+def test_conditional_python_nets_get_labels_from_the_data(nets_file, tmp_path, capsys):
+    # the default preset self-conditions (data.clusters); a note says how to train on the data's own labels
+    clustered = python_config(nets_file, "model.conditional=true", "train.steps=1")
+    assert family_of(clustered).build_data(clustered).num_classes == 89
+    assert "--set data.clusters=0 trains on the data's labels" in capsys.readouterr().err
+    cfg = python_config(nets_file, "model.conditional=true", "train.steps=2", "data.clusters=0")
     run = train(cfg, out=tmp_path / "cond")
     loaded = load_run(run)
     assert loaded.config.model.num_classes == 10

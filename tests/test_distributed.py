@@ -49,9 +49,10 @@ def test_the_sampler_gives_each_rank_its_slice_of_the_global_batch():
 
 
 def test_two_gloo_processes_match_one_process_with_the_global_batch(tmp_path):
-    one = train(load_config("default", overrides=[*OVERRIDES, "data.batch_size=16"]), out=tmp_path / "one",
+    one = train(load_config("dcgan", overrides=[*OVERRIDES, "data.batch_size=16"]), out=tmp_path / "one",
                 progress=False)
-    result = torchrun(["train", "--out", str(tmp_path / "two"), "-q", *sets([*OVERRIDES, "data.batch_size=8"])])
+    result = torchrun(["train", "dcgan", "--out", str(tmp_path / "two"), "-q",
+                       *sets([*OVERRIDES, "data.batch_size=8"])])
     assert result.returncode == 0, result.stderr[-2000:]
     a, b = weights(one), weights(tmp_path / "two")
     assert a.keys() == b.keys()
@@ -65,14 +66,14 @@ def test_a_distributed_run_resumes_from_its_checkpoint(tmp_path):
     run = tmp_path / "run"
     overrides = [o for o in OVERRIDES if not o.startswith("train.steps")]
     # the convenience form: ganforge train --nproc 2 launches torchrun itself
-    first = subprocess.run([sys.executable, "-m", "ganforge", "train", "--nproc", "2", "--out", str(run), "-q",
+    first = subprocess.run([sys.executable, "-m", "ganforge", "train", "dcgan", "--nproc", "2", "--out", str(run), "-q",
                             "--steps", "3", *sets([*overrides, "data.batch_size=8"])],
                            capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
     assert first.returncode == 0, first.stderr[-2000:]
     assert load_checkpoint(run / "checkpoints" / "last.pt")["step"] == 3
     second = torchrun(["resume", str(run), "--steps", "6", "-q"])
     assert second.returncode == 0, second.stderr[-2000:]
-    whole = train(load_config("default", overrides=[*OVERRIDES, "data.batch_size=16"]), out=tmp_path / "one",
+    whole = train(load_config("dcgan", overrides=[*OVERRIDES, "data.batch_size=16"]), out=tmp_path / "one",
                   progress=False)
     a, b = weights(whole), weights(run)
     for key in a:
@@ -85,9 +86,9 @@ def test_evaluation_during_distributed_training_gathers_every_process_share(tmp_
     cache = tmp_path / "cache"
     monkeypatch.setenv("GANFORGE_CACHE", str(cache))
     evaluation = ["eval.every=3", "eval.n=40", "eval.metrics=[fid,pr]", "eval.extractor=digits"]
-    one = train(load_config("default", overrides=[*OVERRIDES, *evaluation, "data.batch_size=16"]),
+    one = train(load_config("dcgan", overrides=[*OVERRIDES, *evaluation, "data.batch_size=16"]),
                 out=tmp_path / "one", progress=False)
-    result = torchrun(["train", "--out", str(tmp_path / "two"), "-q",
+    result = torchrun(["train", "dcgan", "--out", str(tmp_path / "two"), "-q",
                        *sets([*OVERRIDES, *evaluation, "data.batch_size=8"])], env_extra={"GANFORGE_CACHE": str(cache)})
     assert result.returncode == 0, result.stderr[-2000:]
 

@@ -213,7 +213,7 @@ def root(tmp_path_factory, single_thread) -> Path:
 
 
 def tiny_run(root: Path, name: str, *overrides: str) -> Path:
-    return train(load_config("default", overrides=[*TINY, *overrides]), out=root / name, progress=False)
+    return train(load_config("dcgan", overrides=[*TINY, *overrides]), out=root / name, progress=False)
 
 
 @pytest.fixture(scope="module")

@@ -115,7 +115,7 @@ def test_a_failed_checkpoint_write_keeps_the_last_one_and_leaves_no_temp_file(ti
 
 def test_out_under_a_regular_file_is_one_line(monkeypatch, capsys, tmp_path, tiny_overrides):
     (tmp_path / "afile").write_text("x")
-    args = ["train", "--out", str(tmp_path / "afile" / "run"), "-q"]
+    args = ["train", "dcgan", "--out", str(tmp_path / "afile" / "run"), "-q"]
     for override in tiny_overrides:
         args += ["--set", override]
     assert_one_line_error(run_main(monkeypatch, capsys, args), "afile", "choose another --out")
@@ -258,7 +258,7 @@ def test_malicious_pickles_and_yaml_tags_are_refused_without_running_code(run, t
         load_checkpoint(bad / "checkpoints" / "last.pt")
     (tmp_path / "evil.yaml").write_text(f"train: !!python/object/apply:builtins.open ['{marker}', 'w']\n")
     with pytest.raises(GanforgeError, match="not valid YAML"):
-        ganforge.load_config("default", tmp_path / "evil.yaml")
+        ganforge.load_config("dcgan", tmp_path / "evil.yaml")
     assert not marker.exists()
 
 

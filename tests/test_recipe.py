@@ -16,7 +16,7 @@ CONDITIONAL = ["model.g_cond=concat", "model.num_classes=10"]
 
 
 def discriminator_of(*overrides: str) -> torch.nn.Module:
-    config = load_config("default", overrides=["data.size=16", "model.z_dim=8", *overrides])
+    config = load_config("dcgan", overrides=["data.size=16", "model.z_dim=8", *overrides])
     torch.manual_seed(0)
     return build_networks(config.model, SHAPE)[1].train()
 

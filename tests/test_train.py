@@ -316,7 +316,7 @@ def test_corrupt_missing_or_unsafe_checkpoints_are_user_errors(base_run, tmp_pat
 @pytest.mark.slow
 def test_default_dcgan_learns_the_digits(tmp_path):
     """450 steps at 28x28 (about 9 s on one core): samples move from a flat grey towards the digits."""
-    cfg = load_config("default", overrides=[
+    cfg = load_config("dcgan", overrides=[
         "data.name=digits", "data.batch_size=64", "model.g_width=16", "model.d_width=16",
         "train.steps=450", "train.log_every=50", "train.sample_every=450", "train.checkpoint_every=450",
         "train.grid_size=16", "train.device=cpu",
@@ -484,8 +484,8 @@ def test_compile_trains_like_eager(tmp_path):
     extra = ["model.arch=mlp", "model.z_dim=8", "model.g_hidden=[16]", "model.d_hidden=[16]", "data.name=digits8",
              "data.batch_size=16", "train.steps=3", "train.checkpoint_every=3", "train.sample_every=3",
              "train.log_every=3", "train.grid_size=4", "train.device=cpu"]
-    eager = train(load_config("default", overrides=extra), out=tmp_path / "eager", progress=False)
-    compiled = train(load_config("default", overrides=[*extra, "train.compile=true"]), out=tmp_path / "compiled",
+    eager = train(load_config("dcgan", overrides=extra), out=tmp_path / "eager", progress=False)
+    compiled = train(load_config("dcgan", overrides=[*extra, "train.compile=true"]), out=tmp_path / "compiled",
                      progress=False)
     a, b = checkpoint_of(eager)["recipe"], checkpoint_of(compiled)["recipe"]
     for net in ("generator", "discriminator"):

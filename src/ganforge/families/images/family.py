@@ -42,9 +42,9 @@ def evaluation_every(config: ImagesConfig) -> int:
     return BUDGET_EVAL_EVERY if minutes is not None and minutes >= BEST_AFTER_MINUTES else 0
 
 
-def self_conditioning_clusters(config: ImagesConfig, n_images: int, say: bool = False) -> int:
+def self_conditioning_clusters(config: ImagesConfig, n_images: int, say: bool = False, own_classes: int = 0) -> int:
     """The clusters self-conditioning uses for ``data.clusters`` on ``n_images`` (0: off); with ``say``, a
-    note on stderr when that is not what was asked."""
+    note on stderr when that is not what was asked, or when the clusters replace the data's own labels."""
     asked = config.data.clusters
     if not asked:
         return 0
@@ -55,6 +55,10 @@ def self_conditioning_clusters(config: ImagesConfig, n_images: int, say: bool = 
                   "(self-conditioning needs model.g_cond and model.d_cond)", file=sys.stderr)
         return 0
     clusters = clusters_for(asked, n_images)
+    if say and clusters and own_classes >= 2:
+        print(f"note: self-conditioning (data.clusters={asked}) labels the images by {clusters} clusters in place "
+              f"of the data's own {own_classes} classes; --set data.clusters=0 trains on the data's labels",
+              file=sys.stderr)
     if say and clusters != asked:
         print(f"note: data.clusters={asked} lowered to {clusters} for {n_images} images "
               f"(self-conditioning wants about {MIN_CLUSTER_IMAGES} images per cluster; 0 turns it off)",
@@ -86,7 +90,7 @@ class ImagesFamily(Family):
 
     def build_data(self, config: ImagesConfig) -> ImageDataset:
         data = build_dataset(config.data.name, config.data.size, config.data.channels, config.data.root)
-        clusters = self_conditioning_clusters(config, len(data), say=True)
+        clusters = self_conditioning_clusters(config, len(data), say=True, own_classes=data.num_classes)
         if clusters:
             return self_conditioned(data, clusters, config.train.seed, config.data.cluster_features)
         return data
