@@ -126,7 +126,7 @@ class GANRecipe:
         self.ada = ada  # adaptive augmentation, also of every image D sees
         self.num_classes = num_classes
         self.aux_weight = aux_weight
-        self.mode_seeking = mode_seeking  # MSGAN weight: the fakes' second half repeats the first half's labels
+        self.mode_seeking = mode_seeking  # MSGAN weight (fake_labels pairs the batch's halves)
         self.world = World()
         self.g_train: nn.Module = generator  # what the D step calls: G, or G inside DDP
         self.d_pair: nn.Module = DiscriminatorPair(discriminator)  # the D step's D, or it inside DDP
@@ -158,7 +158,10 @@ class GANRecipe:
         if not self.num_classes:
             return None
         labels = torch.randint(0, self.num_classes, (n * self.world.size,), device=self.device)
-        return local_slice(labels, self.world)
+        labels = local_slice(labels, self.world)
+        if self.mode_seeking > 0:  # MSGAN pairs: the second half repeats the first half's labels
+            labels[n // 2:2 * (n // 2)] = labels[:n // 2]
+        return labels
 
     @property
     def batches_per_step(self) -> int:
@@ -181,9 +184,6 @@ class GANRecipe:
             last = i == len(batches) - 1
             real_labels = labels if self.num_classes else None
             fake_labels = self.fake_labels(real.shape[0])
-            if self.mode_seeking > 0 and fake_labels is not None:
-                half = real.shape[0] // 2
-                fake_labels[half:2 * half] = fake_labels[:half]
             noise = self.noise(real.shape[0])
             # The last fake keeps its graph: the generator step below reuses it through the updated D.
             with self.autocast(), torch.set_grad_enabled(last):
