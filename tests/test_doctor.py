@@ -68,6 +68,15 @@ def test_d_overpowers_needs_a_long_confident_stretch_and_a_high_g_loss():
     assert d_overpowers(curves(d_real=50.0, d_fake=-50.0, g_loss=50.0), wgan) is None  # logits are not odds
 
 
+def test_a_conditional_d_must_be_surer_before_it_overpowers():
+    projection = Settings({**BCE.config, "model": {"d_cond": "projection"}})
+    healthy = curves(d_real=2.8, d_fake=-3.0, g_loss=3.6)  # the default's curves (FID 3): D(real) 0.94
+    assert d_overpowers(healthy, BCE) is not None  # sure for an unconditional D
+    assert d_overpowers(healthy, projection) is None
+    assert d_overpowers(curves(d_real=14.0, d_fake=-15.0, g_loss=20.0), projection) is not None  # D lr 20x G's
+    assert d_overpowers(healthy, Settings({**BCE.config, "model": {"d_cond": "none"}})) is not None
+
+
 def test_vanishing_gradients_names_the_minimax_loss_when_it_is_the_cause():
     fading = curves(g_grad_norm=lambda i: 10.0 * 0.7**i)
     assert vanishing_gradients(fading, BCE).key == "optim.d_lr, loss.r1_gamma"
