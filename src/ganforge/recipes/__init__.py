@@ -10,8 +10,9 @@ from torch import nn
 from ganforge.config import LossConfig, OptimConfig, TrainConfig
 from ganforge.data.ada import AdaptiveAugment
 from ganforge.data.diffaugment import check_policy, diff_augment
+from ganforge.errors import GanforgeError
 from ganforge.losses import build_loss
-from ganforge.optimizers import adam
+from ganforge.optimizers import LinearDecay, adam
 from ganforge.recipes.gan import GANRecipe
 
 __all__ = ["GANRecipe", "build_gan_recipe"]
@@ -42,6 +43,12 @@ def build_gan_recipe(
     adaptive = None
     if ada is not None and ada.enabled:
         adaptive = AdaptiveAugment(ada.policy, ada.target, ada.speed_kimg, ada.interval, device)
+    lr_decay = None
+    if getattr(optim, "lr_decay", 0.0) > 0:
+        if train.minutes is not None:
+            raise GanforgeError("optim.lr_decay needs the run's length in steps: train with --steps, not --minutes "
+                                "(or --set optim.lr_decay=0)")
+        lr_decay = LinearDecay([g_optimizer, d_optimizer], train.steps, optim.lr_decay)
     recipe = GANRecipe(
         generator,
         discriminator,
@@ -59,6 +66,7 @@ def build_gan_recipe(
         num_classes=getattr(generator, "num_classes", 0),
         aux_weight=loss.aux_weight if aux_classes else 0.0,
         mode_seeking=getattr(loss, "mode_seeking", 0.0),
+        lr_decay=lr_decay,
     )
     if train.compile:  # in place, after the EMA copy was made: the sampler stays eager
         generator.compile()

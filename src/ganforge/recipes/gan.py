@@ -24,13 +24,14 @@ from ganforge.data.ada import AdaptiveAugment
 from ganforge.ema import EMA
 from ganforge.losses import AdversarialLoss, clip_weights, gradient_penalty, r1_penalty
 from ganforge.nets.layers import MinibatchStd
+from ganforge.optimizers import LinearDecay
 from ganforge.parallel import World, local_slice, wrap
 from ganforge.recipes.parts import load_parts, parts_state
 
 Batch = tuple[Tensor, Tensor]
 
 NETWORKS_AND_OPTIMIZERS = ("generator", "discriminator", "g_optimizer", "d_optimizer")
-OPTIONAL_PARTS = ("scaler", "ema", "ada")  # absent or empty in older checkpoints and when switched off
+OPTIONAL_PARTS = ("scaler", "ema", "ada", "lr_decay")  # absent or empty in older checkpoints and when off
 AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -110,6 +111,7 @@ class GANRecipe:
         num_classes: int = 0,
         aux_weight: float = 0.0,
         mode_seeking: float = 0.0,
+        lr_decay: LinearDecay | None = None,
     ) -> None:
         self.generator = generator
         self.discriminator = discriminator
@@ -127,6 +129,7 @@ class GANRecipe:
         self.num_classes = num_classes
         self.aux_weight = aux_weight
         self.mode_seeking = mode_seeking  # MSGAN weight (fake_labels pairs the batch's halves)
+        self.lr_decay = lr_decay  # both learning rates to 0 over the end of the run, or None
         self.world = World()
         self.g_train: nn.Module = generator  # what the D step calls: G, or G inside DDP
         self.d_pair: nn.Module = DiscriminatorPair(discriminator)  # the D step's D, or it inside DDP
@@ -192,6 +195,8 @@ class GANRecipe:
         g_scalars = self.generator_step(fake, fake_labels, noise)
         if self.ema is not None:
             self.ema.update(self.generator)
+        if self.lr_decay is not None:
+            self.lr_decay.step()
         return {**d_scalars, **g_scalars}
 
     def discriminator_step(

@@ -17,23 +17,11 @@ from torch import Tensor, nn
 from ganforge.families.translation.color import target_ab
 from ganforge.families.translation.data import split_pair
 from ganforge.losses import AdversarialLoss
-from ganforge.optimizers import adam
+from ganforge.optimizers import adam, linear_decay
 from ganforge.recipes.gan import NETWORKS_AND_OPTIMIZERS
 from ganforge.recipes.parts import load_parts, parts_state
 
 Batch = tuple[Tensor, Tensor]
-
-
-def linear_decay(total_steps: int, decay_start: float) -> Any:
-    """LR factor: 1 until ``decay_start * total_steps``, then linearly to 0 at ``total_steps`` (CycleGAN)."""
-    start = int(decay_start * total_steps)
-
-    def factor(step: int) -> float:
-        if step < start:
-            return 1.0
-        return max(0.0, 1.0 - (step - start) / max(1, total_steps - start))
-
-    return factor
 
 
 def backward_step(optimizer: torch.optim.Optimizer, loss: Tensor) -> None:
