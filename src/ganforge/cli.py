@@ -41,7 +41,7 @@ def train(
                                        min=1)] = 1,
     compile_: Annotated[bool, typer.Option("--compile", help="torch.compile G and D (pays on CUDA).")] = False,
 ) -> None:
-    """Train a GAN; with no arguments, the default model on the embedded digits (about 5 minutes on 2 cores)."""
+    """Train a GAN; with no arguments, the default model on the embedded digits (about 4 minutes on 2 cores)."""
     from ganforge.families import load_config
     from ganforge.runs import train as train_run
 
