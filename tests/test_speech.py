@@ -253,3 +253,62 @@ def test_aux_fakes_needs_a_class_head() -> None:
 
     with pytest.raises(GanforgeError, match="model.d_cond=acgan or both"):
         load_config("spoken-digits", overrides=["model.d_cond=projection", "loss.aux_fakes=false"])
+
+
+def test_spec_network_upsampling_and_minimum_widths(single_thread: None) -> None:
+    from ganforge.families.speech.config import SpecganConfig
+    from ganforge.families.speech.model import build_networks
+
+    def layers(module: torch.nn.Module, kind: type) -> list[torch.nn.Module]:
+        return [m for m in module.modules() if isinstance(m, kind)]
+
+    plain = SpecganConfig(z_dim=8, g_width=8, d_width=8, n_mels=32, g_cond="concat", d_cond="both")
+    generator, discriminator = build_networks(plain, frames=32, num_classes=3)
+    assert len(layers(generator, torch.nn.ConvTranspose2d)) == 5 and not layers(generator, torch.nn.Upsample)
+    assert [c.out_channels for c in layers(generator, torch.nn.ConvTranspose2d)] == [32, 16, 8, 8, 8]
+    assert [c.out_channels for c in layers(discriminator, torch.nn.Conv2d)] == [4, 8, 16, 32, 64]
+    wide = plain.model_copy(update={"g_upsample": "nearest", "g_min_channels": 16, "d_min_channels": 16})
+    generator, discriminator = build_networks(wide, frames=32, num_classes=3)
+    assert not layers(generator, torch.nn.ConvTranspose2d) and len(layers(generator, torch.nn.Upsample)) == 5
+    # channels 64 -> 32 -> 16 -> 16 -> 16 -> 16 (not 8, 8) going up; the last conv draws the image
+    assert [c.out_channels for c in layers(generator, torch.nn.Conv2d)] == [32, 16, 16, 16, 16, 1]
+    assert [c.out_channels for c in layers(discriminator, torch.nn.Conv2d)] == [16, 16, 16, 32, 64]
+    z, labels = torch.randn(4, 8), torch.tensor([0, 1, 2, 0])
+    images = generator.train()(z, labels)
+    assert images.shape == (4, 1, 32, 32) and images.abs().max() <= 1.0
+    assert discriminator(images, labels).shape == (4,)
+    with pytest.raises(ValueError, match="g_upsample"):
+        SpecganConfig(g_upsample="bilinear")  # type: ignore[arg-type]
+
+
+def test_decode_power_sharpens_the_magnitude_before_griffin_lim(monkeypatch: pytest.MonkeyPatch,
+                                                               single_thread: None) -> None:
+    from ganforge.families.speech import spectrogram
+    from ganforge.families.speech.config import SpecganConfig
+    from ganforge.families.speech.model import SpeechModel, build_networks
+
+    seen: list[torch.Tensor] = []
+    real_griffin_lim = spectrogram.griffin_lim
+
+    def spy(mag: torch.Tensor, *args: object, **kwargs: object) -> torch.Tensor:
+        seen.append(mag)
+        return real_griffin_lim(mag, *args, **kwargs)
+
+    monkeypatch.setattr(spectrogram, "griffin_lim", spy)
+    codec = spectrogram.SpecCodec(128, 64, 32)  # linear bins: the power reaches Griffin-Lim as is
+    images = torch.rand(2, 1, 64, 32) * 2 - 1
+    plain = codec.decode(images, iters=2)
+    sharp = codec.decode(images, iters=2, power=1.5)
+    torch.testing.assert_close(seen[1], seen[0] ** 1.5)
+    assert sharp.shape == plain.shape == (2, 2048)
+    model = SpecganConfig(z_dim=8, g_width=4, d_width=4, n_mels=32, g_cond="concat", decode_power=1.5)
+    generator, _ = build_networks(model, frames=32, num_classes=3)
+    speech = SpeechModel(generator.eval(), spectrogram.SpecCodec(256, 128, 32, n_mels=32), ("a", "b", "c"), 8000, 2,
+                         decode_power=model.decode_power)
+    seen.clear()
+    speech.generate(3, seed=1)
+    speech.decode_power = 1.0
+    speech.generate(3, seed=1)
+    assert not torch.allclose(seen[0], seen[1])
+    with pytest.raises(ValueError, match="decode_power"):
+        SpecganConfig(decode_power=0.1)

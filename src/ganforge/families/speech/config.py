@@ -47,6 +47,15 @@ class SpecganConfig(StrictModel):
         "cross-entropy (acgan, weighted by loss.aux_weight), or both")
     d_planes: bool = Field(False, description="also join one-hot label planes to D's input image, so that its "
                            "first convolutions see the class")
+    g_upsample: Literal["transposed", "nearest"] = Field(
+        "transposed", description="generator upsampling: transposed convolutions, or nearest-neighbour + 3x3 "
+        "convolution (no checkerboard)")
+    g_min_channels: int = Field(8, ge=1, description="generator: fewest channels of a layer (channels halve at each "
+                                "doubling; the last, finest layers draw harmonics)")
+    d_min_channels: int = Field(4, ge=1, description="discriminator: fewest channels of a layer (its first layers "
+                                "have d_width / 2: they see the fine detail)")
+    decode_power: float = Field(1.0, ge=0.5, le=3.0, description="making audio only: the magnitude is raised to "
+                                "this power before Griffin-Lim (above 1 sharpens it, as in Tacotron); 1: as is")
     griffin_lim_iters: int = Field(32, ge=1, le=1000, description="Griffin-Lim iterations when making audio")
     truncation: float = Field(1.0, gt=0, le=1, description="sampling only: the noise is scaled by this factor "
                               "(the truncation trick: below 1, clips nearer the typical one of their class, less "

@@ -75,7 +75,8 @@ def evaluate_digits(model: SpeechModel, config: SpeechConfig, request: EvalReque
         "classifier_input": f"{classifier.rate} Hz, {classifier.samples} samples (centred), log-|STFT| "
                             f"n_fft={classifier.codec.n_fft} hop={classifier.codec.hop}",
         "source": f"{source} ({'EMA generator' if model.ema else 'generator'}, seed {request.seed}, noise x "
-                  f"{model.truncation:g}, Griffin-Lim {model.griffin_lim_iters} iterations)",
+                  f"{model.truncation:g}, Griffin-Lim {model.griffin_lim_iters} iterations, magnitude power "
+                  f"{model.decode_power:g})",
         "generated": n,
         "requested_labels": "balanced: 0, 1, ..., 9, 0, ...",
         "reference": f"{against} held-out voices ({len(held)} clips)",

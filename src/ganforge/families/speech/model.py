@@ -20,8 +20,10 @@ NOISE_OFFSET = 0  # sample(seed) draws its noise from torch.Generator().manual_s
 
 def build_networks(model: SpecganConfig, frames: int, num_classes: int) -> tuple[SpecGenerator, SpecDiscriminator]:
     bins = model.n_mels or model.n_fft // 2
-    return (SpecGenerator(model.z_dim, model.g_width, bins, frames, num_classes, model.g_cond),
-            SpecDiscriminator(model.d_width, bins, frames, num_classes, model.d_cond, model.d_planes))
+    return (SpecGenerator(model.z_dim, model.g_width, bins, frames, num_classes, model.g_cond, model.g_upsample,
+                          model.g_min_channels),
+            SpecDiscriminator(model.d_width, bins, frames, num_classes, model.d_cond, model.d_planes,
+                              model.d_min_channels))
 
 
 @dataclass
@@ -36,6 +38,7 @@ class SpeechModel:
     source: Path | None = None
     ema: bool = True
     truncation: float = 1.0  # the sampling noise is scaled by this (the truncation trick)
+    decode_power: float = 1.0  # the magnitude is raised to this power before Griffin-Lim
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -68,7 +71,7 @@ class SpeechModel:
                  ) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` clips [n, T] (Griffin-Lim audio, peak-normalized to 0.9) and their labels."""
         images, labels = self.spectrograms(n, seed, class_index)
-        parts = [self.codec.decode(images[i : i + chunk], self.griffin_lim_iters, seed + i)
+        parts = [self.codec.decode(images[i : i + chunk], self.griffin_lim_iters, seed + i, self.decode_power)
                  for i in range(0, n, chunk)]
         audio = torch.cat(parts)
         peak = audio.abs().amax(dim=1, keepdim=True).clamp(min=1e-4)
@@ -90,4 +93,5 @@ def load_speech_model(model: SpecganConfig, state: dict[str, Any], device: torch
     use_ema = ema and recipe.get("ema") is not None
     generator.load_state_dict(recipe["ema"]["model"] if use_ema else recipe["generator"])
     return SpeechModel(generator.to(device).eval(), codec, classes, int(state["sample_rate"]),
-                       model.griffin_lim_iters, source, use_ema, truncation=model.truncation)
+                       model.griffin_lim_iters, source, use_ema, truncation=model.truncation,
+                       decode_power=model.decode_power)

@@ -27,11 +27,24 @@ def seed_shape(bins: int, frames: int) -> tuple[int, int]:
     return max(bins >> STEPS, 1), max(frames >> STEPS, 1)
 
 
+def upsampling(channels: int, out: int, scale: tuple[int, int], mode: str) -> list[nn.Module]:
+    """One generator upsampling: a transposed convolution (kernel scale + 2, stride scale), or ``nearest``:
+    nearest-neighbour upsampling then a 3x3 convolution (no checkerboard pattern, Odena et al. 2016)."""
+    if mode == "transposed":
+        return [nn.ConvTranspose2d(channels, out, (scale[0] + 2, scale[1] + 2), scale, 1, bias=False)]
+    if mode == "nearest":
+        return [nn.Upsample(scale_factor=scale, mode="nearest"), nn.Conv2d(channels, out, 3, padding=1, bias=False)]
+    raise ValueError(f"unknown upsampling {mode!r}: transposed or nearest")
+
+
 class SpecGenerator(nn.Module):
     """``cond``: ``cbn`` (per-class BatchNorm scale and shift in every layer) or ``concat`` (a one-hot label joins
-    the noise before the first linear layer; plain BatchNorm)."""
+    the noise before the first linear layer; plain BatchNorm). ``upsample``: ``transposed`` convolutions or
+    ``nearest`` + 3x3 convolution. The channels halve at each doubling, down to ``min_channels`` (the last,
+    finest layers draw the fine detail: harmonics)."""
 
-    def __init__(self, z_dim: int, width: int, bins: int, frames: int, num_classes: int, cond: str = "cbn") -> None:
+    def __init__(self, z_dim: int, width: int, bins: int, frames: int, num_classes: int, cond: str = "cbn",
+                 upsample: str = "transposed", min_channels: int = 8) -> None:
         super().__init__()
         self.z_dim, self.num_classes = z_dim, num_classes
         self.concat = cond == "concat" and num_classes > 0
@@ -44,10 +57,9 @@ class SpecGenerator(nn.Module):
         channels = width * 8
         size = (h, w)
         while size != (bins, frames):
-            out = max(channels // 2, 8)
+            out = max(channels // 2, min_channels)
             sh, sw = (2 if size[0] < bins else 1), (2 if size[1] < frames else 1)
-            layers += [nn.ConvTranspose2d(channels, out, (sh + 2, sw + 2), (sh, sw), 1, bias=False),
-                       batchnorm2d(out, norm_classes), nn.ReLU()]
+            layers += [*upsampling(channels, out, (sh, sw), upsample), batchnorm2d(out, norm_classes), nn.ReLU()]
             channels, size = out, (size[0] * sh, size[1] * sw)
         layers += [nn.Conv2d(channels, 1, 3, padding=1), nn.Tanh()]
         self.layers = nn.ModuleList(layers)
@@ -63,20 +75,21 @@ class SpecGenerator(nn.Module):
 class SpecDiscriminator(nn.Module):
     """``cond``: ``projection`` (the label gains a say in the logit), ``acgan`` (class logits from the same
     features, trained with cross-entropy by the recipe) or ``both``. ``planes``: one-hot label planes join the
-    input image, so that the first convolutions see the class too."""
+    input image, so that the first convolutions see the class too. The channels double at each halving,
+    starting from width / 2 but at least ``min_channels`` (the first layers see the fine detail)."""
 
     def __init__(self, width: int, bins: int, frames: int, num_classes: int, cond: str = "projection",
-                 planes: bool = False) -> None:
+                 planes: bool = False, min_channels: int = 4) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.planes = num_classes if planes else 0
         convs = []
         channels, size = 1 + self.planes, (bins, frames)
-        out = max(width // 2, 4)
-        for _ in range(STEPS):
+        for step in range(STEPS):
             sh, sw = (2 if size[0] > 4 else 1), (2 if size[1] > 2 else 1)
+            out = max(max(width // 2, 4) << step, min_channels)
             convs.append(spectral_norm(nn.Conv2d(channels, out, (sh + 2, sw + 2), (sh, sw), 1)))
-            channels, out, size = out, out * 2, (size[0] // sh, size[1] // sw)
+            channels, size = out, (size[0] // sh, size[1] // sw)
         self.convs = nn.ModuleList(convs)
         self.features = channels
         self.head = spectral_norm(nn.Linear(channels, 1))

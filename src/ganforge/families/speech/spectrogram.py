@@ -58,11 +58,15 @@ class SpecCodec:
         x = (logs - mean[:, None]) / (CLIP_STD * std[:, None])
         return x.clamp(-1.0, 1.0)[:, None]
 
-    def decode(self, images: Tensor, iters: int = 32, seed: int = 0) -> Tensor:
-        """Images [B, 1, bins, frames] -> audio [B, frames * hop] (Griffin-Lim from a seeded phase)."""
+    def decode(self, images: Tensor, iters: int = 32, seed: int = 0, power: float = 1.0) -> Tensor:
+        """Images [B, 1, bins, frames] -> audio [B, frames * hop] (Griffin-Lim from a seeded phase). ``power``
+        above 1 sharpens the magnitude before Griffin-Lim (|S| ** power, as Tacotron does: peaks stand out
+        more from the noise between them)."""
         mean, std = self.mean.to(images.device), self.std.to(images.device)
         logs = images[:, 0].float() * CLIP_STD * std[:, None] + mean[:, None]
         mag = (torch.exp(logs) - LOG_FLOOR).clamp(min=0)  # the floor back to silence
+        if power != 1.0:
+            mag = mag**power
         if self.bank is not None:  # each band spread back over its bins: unlike the pseudo-inverse (entries
             # up to ~600 for narrow low bands), it does not amplify a generator's noise
             inverse = (self.bank / (self.bank**2).sum(dim=1, keepdim=True).clamp(min=1e-12)).T
