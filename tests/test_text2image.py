@@ -252,3 +252,16 @@ def test_config_refuses_unknown_keys_and_bad_sizes(tmp_path):
 
     with pytest.raises(GanforgeError, match="power of two"):
         train(tiny_config(tmp_path / "data", "data.size=24"), tmp_path / "bad", progress=False)
+
+
+def test_generator_channels_can_be_set_per_stage(tmp_path):
+    from ganforge.families.text2image.model import build_networks
+    from ganforge.families.text2image.nets import Generator
+
+    wide = Generator(8, 16, 4, 16, channels=[32, 24, 16])
+    assert [b.conv2.out_channels for b in wide.blocks] == [24, 16] and wide.to_rgb.in_channels == 16
+    assert wide(torch.randn(2, 8), torch.randn(2, 16)).shape == (2, 3, 16, 16)
+    generator, _ = build_networks(tiny_config(tmp_path, "model.g_channels=[32,24,16]"), 30)
+    assert [b.conv1.in_channels for b in generator.blocks] == [32, 24]
+    with pytest.raises(GanforgeError, match="3 positive channel counts"):
+        Generator(8, 16, 4, 16, channels=[32, 16])

@@ -28,6 +28,9 @@ class Text2ImageModelConfig(StrictModel):
     max_words: int = Field(24, ge=4, le=128, description="longest prompt, in words")
     max_vocab: int = Field(5000, ge=16, description="vocabulary size cap for captions:PATH data")
     g_width: int = Field(8, gt=0, description="generator channels at the largest size (x8 at 4x4)")
+    g_channels: list[int] = Field(default_factory=list, description="generator channels per stage, 4x4 up to "
+                                  "data.size (e.g. [64, 64, 48, 32] at 32x32: wider where the shapes are drawn); "
+                                  "empty = from g_width ([64, 64, 32, 16] at width 8)")
     d_width: int = Field(8, gt=0, description="discriminator channels at the largest size")
     matcher_width: int = Field(0, ge=0, description="channels of the image-text matching CNN at the largest size "
                                "(a jointly trained DAMSM-style encoder, trained on real pairs only); 0 = none")

@@ -52,7 +52,7 @@ class PromptedImages:
 
 def build_networks(config: Text2ImageConfig, vocab_size: int) -> tuple[Generator, TextEncoder]:
     m = config.model
-    generator = Generator(m.z_dim, m.text_dim, m.g_width, config.data.size)
+    generator = Generator(m.z_dim, m.text_dim, m.g_width, config.data.size, m.g_channels)
     encoder = TextEncoder(vocab_size, m.text_dim, m.word_dim)
     return generator, encoder
 

@@ -14,10 +14,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
+
+from ganforge.errors import GanforgeError
 
 
 class TextEncoder(nn.Module):
@@ -75,21 +79,30 @@ def stage_channels(width: int, size: int) -> list[int]:
 
 
 def check_image_size(size: int) -> None:
-    from ganforge.errors import GanforgeError
-
     if size < 8 or size & (size - 1):
         raise GanforgeError(f"text2image networks make square images whose side is a power of two from 8 "
                             f"(8, 16, 32, 64, 128); got data.size={size}")
 
 
-class Generator(nn.Module):
-    """(noise [B, z_dim], sentence [B, cond_dim]) -> images [B, 3, size, size] in [-1, 1]."""
+def check_stage_channels(channels: Sequence[int], size: int) -> list[int]:
+    """Explicit generator channels, one per stage from 4x4 to ``size``: checked and returned as a list."""
+    stages = size.bit_length() - 2
+    if len(channels) != stages or any(c < 1 for c in channels):
+        raise GanforgeError(f"model.g_channels needs {stages} positive channel counts for {size}x{size} pictures "
+                            f"(4x4 up to {size}x{size}, e.g. {stage_channels(8, size)}); got {list(channels)}")
+    return list(channels)
 
-    def __init__(self, z_dim: int = 64, cond_dim: int = 128, width: int = 16, size: int = 64) -> None:
+
+class Generator(nn.Module):
+    """(noise [B, z_dim], sentence [B, cond_dim]) -> images [B, 3, size, size] in [-1, 1]; ``channels`` (one
+    per stage from 4x4 to ``size``) overrides the widths made from ``width``."""
+
+    def __init__(self, z_dim: int = 64, cond_dim: int = 128, width: int = 16, size: int = 64,
+                 channels: Sequence[int] | None = None) -> None:
         super().__init__()
         check_image_size(size)
         self.z_dim, self.cond_dim, self.size = z_dim, cond_dim, size
-        channels = stage_channels(width, size)
+        channels = check_stage_channels(channels, size) if channels else stage_channels(width, size)
         self.start = nn.Linear(z_dim + cond_dim, channels[0] * 16)
         self.blocks = nn.ModuleList(FusionBlock(cond_dim, a, b) for a, b in zip(channels, channels[1:], strict=False))
         self.to_rgb = nn.Conv2d(channels[-1], 3, 3, padding=1)
