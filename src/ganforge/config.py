@@ -70,6 +70,12 @@ class OptimConfig(AdamConfig):
     """Adam for each network, and how many discriminator steps per generator step."""
 
     n_critic: int = Field(1, ge=1, description="discriminator steps per generator step")
+
+
+class GANOptimConfig(OptimConfig):
+    """The optimizer section of the families trained by the shared GAN recipe (``build_gan_recipe``), which
+    also honours a learning-rate decay."""
+
     lr_decay: float = Field(0.0, ge=0, le=1, description="decay both learning rates linearly to 0 over this last "
                             "share of the run's steps (0: constant; needs a step count, not --minutes)")
 

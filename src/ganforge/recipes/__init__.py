@@ -7,7 +7,7 @@ from functools import partial
 import torch
 from torch import nn
 
-from ganforge.config import LossConfig, OptimConfig, TrainConfig
+from ganforge.config import GANOptimConfig, LossConfig, TrainConfig
 from ganforge.data.ada import AdaptiveAugment
 from ganforge.data.diffaugment import check_policy, diff_augment
 from ganforge.errors import GanforgeError
@@ -23,7 +23,7 @@ def build_gan_recipe(
     discriminator: nn.Module,
     z_dim: int,
     loss: LossConfig,
-    optim: OptimConfig,
+    optim: GANOptimConfig,
     train: TrainConfig,
     device: torch.device,
     diffaugment: list[str] | None = None,
@@ -44,7 +44,7 @@ def build_gan_recipe(
     if ada is not None and ada.enabled:
         adaptive = AdaptiveAugment(ada.policy, ada.target, ada.speed_kimg, ada.interval, device)
     lr_decay = None
-    if getattr(optim, "lr_decay", 0.0) > 0:
+    if optim.lr_decay > 0:
         if train.minutes is not None:
             raise GanforgeError("optim.lr_decay needs the run's length in steps: train with --steps, not --minutes "
                                 "(or --set optim.lr_decay=0)")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganforge.config import ImageDataConfig, LossConfig, OptimConfig, RunConfig
+from ganforge.config import GANOptimConfig, ImageDataConfig, LossConfig, RunConfig
 from ganforge.data.ada import DEFAULT_ADA_POLICY
 from ganforge.nets import DCGANConfig, ModelConfig
 from ganforge.schema import StrictModel
@@ -61,5 +61,5 @@ class ImagesConfig(RunConfig):
     data: GANImageDataConfig = Field(default_factory=GANImageDataConfig)
     model: ModelConfig = Field(default_factory=DCGANConfig)
     loss: LossConfig = Field(default_factory=LossConfig)
-    optim: OptimConfig = Field(default_factory=OptimConfig)
+    optim: GANOptimConfig = Field(default_factory=GANOptimConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)

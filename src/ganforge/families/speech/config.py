@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ganforge.config import DataConfig, LossConfig, OptimConfig, RunConfig
+from ganforge.config import DataConfig, GANOptimConfig, LossConfig, RunConfig
 from ganforge.schema import StrictModel
 
 
@@ -96,7 +96,7 @@ class SpeechConfig(RunConfig):
     data: DigitsDataConfig = Field(default_factory=DigitsDataConfig)
     model: SpecganConfig = Field(default_factory=SpecganConfig)
     loss: SpeechLossConfig = Field(default_factory=SpeechLossConfig)
-    optim: OptimConfig = Field(default_factory=OptimConfig)
+    optim: GANOptimConfig = Field(default_factory=GANOptimConfig)
     eval: DigitsEvalConfig = Field(default_factory=DigitsEvalConfig)
 
     @model_validator(mode="after")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganforge.config import DataConfig, LossConfig, OptimConfig, RunConfig
+from ganforge.config import DataConfig, GANOptimConfig, LossConfig, RunConfig
 from ganforge.schema import StrictModel
 
 
@@ -34,4 +34,4 @@ class Toy2DConfig(RunConfig):
     data: Toy2DDataConfig = Field(default_factory=Toy2DDataConfig)
     model: Toy2DModelConfig = Field(default_factory=Toy2DModelConfig)
     loss: LossConfig = Field(default_factory=LossConfig)
-    optim: OptimConfig = Field(default_factory=OptimConfig)
+    optim: GANOptimConfig = Field(default_factory=GANOptimConfig)
