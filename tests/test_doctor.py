@@ -94,6 +94,27 @@ def test_oscillation_is_large_alternating_swings():
     assert oscillation(curves(g_loss=lambda i: 0.5 + 0.2 * i), BCE) is None  # a trend, no turns
 
 
+# G's hinge loss of a healthy text2image-shapes run (`ganforge train text2image-shapes --steps 4000`, shape
+# accuracy still rising), the 40 records (steps 2,475-3,450) on which the training doctor warned "oscillation"
+# when it read them as a share of their level: the level sits near 0, where a share means nothing, and the
+# records move by a median 0.08 logits
+HEALTHY_HINGE = [-0.037, -0.033, -0.046, -0.016, -0.045, -0.105, -0.036, -0.038, -0.096, -0.113, 0.026, -0.069,
+                 -0.057, -0.05, -0.027, 0.041, -0.073, -0.089, -0.066, -0.11, -0.09, -0.145, -0.082, -0.105, -0.016,
+                 -0.134, -0.164, -0.068, -0.145, -0.083, -0.077, -0.105, -0.214, -0.159, -0.069, -0.166, -0.081,
+                 -0.093, -0.185, -0.098]
+
+
+def test_oscillation_reads_a_hinge_loss_in_logits_and_skips_a_wasserstein_critic():
+    hinge = Settings({**BCE.config, "loss": {"name": "hinge"}})
+    healthy = curves(len(HEALTHY_HINGE), g_loss=lambda i: HEALTHY_HINGE[i])
+    assert oscillation(healthy, BCE) is not None  # a share of the level: the false alarm (38%)
+    assert oscillation(healthy, hinge) is None
+    found = oscillation(curves(g_loss=lambda i: -0.8 if i % 2 else 0.6), hinge)  # D and G trade 1.4 logits
+    assert found is not None and "1.40 logits" in found.seen
+    wgan = Settings({**BCE.config, "loss": {"name": "wgan-gp"}})
+    assert oscillation(curves(g_loss=lambda i: -80.0 if i % 2 else 60.0), wgan) is None
+
+
 def test_loss_spikes_and_a_stop_on_nan():
     spiky = curves(d_loss=lambda i: 40.0 if i in (20, 24) else 1.2)
     found = loss_spikes(spiky, BCE)

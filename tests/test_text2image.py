@@ -16,6 +16,8 @@ from ganforge.families.text2image.captions import POSITION_PHRASES, SIZE_WORDS, 
 from ganforge.families.text2image.classifier import AttributeNet, classify, load_classifier
 from ganforge.families.text2image.data import build_captioned, make_shapes
 from ganforge.families.text2image.evaluation import accuracy, prompt_set
+from ganforge.families.text2image.nets import TextEncoder
+from ganforge.families.text2image.recipe import encode_together
 from ganforge.families.text2image.scenes import COLOURS, HELD_OUT, SEEN, SHAPES, random_scene
 from ganforge.families.text2image.words import Vocabulary, check_prompt, encode_prompts, tokenize
 
@@ -265,3 +267,13 @@ def test_generator_channels_can_be_set_per_stage(tmp_path):
     assert [b.conv1.in_channels for b in generator.blocks] == [32, 24]
     with pytest.raises(GanforgeError, match="3 positive channel counts"):
         Generator(8, 16, 4, 16, channels=[32, 16])
+
+
+def test_captions_encoded_together_match_one_call_each():
+    torch.manual_seed(0)
+    encoder = TextEncoder(vocab_size=30, dim=16, word_dim=8)
+    batches = [(torch.randint(1, 30, (n, 7)), torch.randint(1, 8, (n,))) for n in (4, 3, 9)]
+    together = encode_together(encoder, batches)
+    assert [t.shape for t in together] == [(4, 16), (3, 16), (9, 16)]
+    for joint, (ids, lengths) in zip(together, batches, strict=True):
+        torch.testing.assert_close(joint, encoder(ids, lengths), rtol=1e-5, atol=1e-6)

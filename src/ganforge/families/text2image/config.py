@@ -39,6 +39,8 @@ class Text2ImageModelConfig(StrictModel):
 class Text2ImageLossConfig(StrictModel):
     """Hinge loss with the mismatched-caption term, MA-GP and contrastive terms."""
 
+    name: Literal["hinge"] = Field("hinge", description="adversarial loss: DF-GAN's hinge (the only one; named "
+                                   "so that run folders and the training doctor read which loss made the curves)")
     mismatch_weight: float = Field(0.5, ge=0, le=1, description="share of D's fake term given to real images "
                                    "with a wrong caption (GAN-INT-CLS); the rest goes to generated images")
     swap_share: float = Field(0.0, ge=0, le=1, description="share of the mismatched term given to hard negatives: "
