@@ -36,9 +36,9 @@ OSCILLATION_SWING = 0.35  # median swing of G's loss between records, relative t
 # the decision boundary), so a share of it means nothing near 0, where healthy runs sit. The swing is read in
 # logits there: half the hinge margin of 1 between record means. The healthy text2image preset moves by a
 # median 0.08 (its loss sits at -0.2 to 0.3, which the relative rule read as 36-47% swings: a false alarm).
-OSCILLATION_LOGIT_SWING = 0.5
-# A Wasserstein critic's scale is free, so neither reading applies: the check is skipped.
-UNREADABLE_SWING = ("wgan", "wgan-gp")
+# A Wasserstein critic's scale is free, so neither reading applies (None: the check is skipped). By loss,
+# like CONFIDENT_LOGITS; any other loss is read relative to its level.
+OSCILLATION_LOGIT_SWING: dict[str, float | None] = {"hinge": 0.5, "wgan": None, "wgan-gp": None}
 OSCILLATION_TURNS = 0.6  # share of consecutive swings that change direction
 SPIKE_FACTOR = 5.0  # a loss this many times its running median (and above it by 2) is a spike
 
@@ -124,7 +124,8 @@ def vanishing_gradients(curves: Curves, settings: Settings, peak: float | None =
 def oscillation(curves: Curves, settings: Settings) -> Diagnosis | None:
     """G's loss swings up and down between records by a large share of its level, over the second half."""
     g_loss = curves.get("g_loss")
-    if g_loss is None or settings.loss in UNREADABLE_SWING:
+    logit_swing = OSCILLATION_LOGIT_SWING.get(settings.loss or "bce", 0.0)
+    if g_loss is None or logit_swing is None:
         return None
     late = g_loss[len(g_loss) // 2:]
     if len(late) < 2 * MIN_RECORDS:
@@ -132,8 +133,8 @@ def oscillation(curves: Curves, settings: Settings) -> Diagnosis | None:
     steps = [b - a for a, b in zip(late, late[1:], strict=False)]
     turns = sum(1 for a, b in zip(steps, steps[1:], strict=False) if a * b < 0) / max(1, len(steps) - 1)
     swing = median([abs(s) for s in steps])
-    if settings.loss == "hinge":
-        large, size = swing >= OSCILLATION_LOGIT_SWING, f"{swing:.2f} logits"
+    if logit_swing:
+        large, size = swing >= logit_swing, f"{swing:.2f} logits"
     else:
         swing /= median([abs(v) for v in late]) + 0.1
         large, size = swing >= OSCILLATION_SWING, f"{swing:.0%} of its level"

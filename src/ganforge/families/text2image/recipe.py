@@ -136,8 +136,10 @@ class Text2ImageRecipe:
                 every, every_lengths, negative_rows = self.swaps.every_word(words, n_words)
                 captions.append((every, every_lengths))
         sentence, *more = encode_together(self.encoder, captions)
-        swapped = more[0] if more else None
-        negatives = more[1] if len(more) > 1 else (None if swapped is None else swapped[changed])
+        swapped, negatives = None, None
+        if more:  # the contrastive negatives: every word swapped in turn when encoded, else the changed swaps
+            swapped = more[0]
+            negatives = more[1] if self.swap_every_word else swapped[changed]
         fake = self.generator(self.noise(real.shape[0]), sentence.detach())  # kept for the G step below
         self.steps_done += 1
         penalize = self.gp_weight > 0 and self.steps_done % self.gp_every == 0
