@@ -132,6 +132,8 @@ def test_learning_rate_range_and_ratio():
     assert lr_range(Settings({"optim": {"g_lr": 1e-4, "d_lr": 1e-4, "mle_lr": 5e-3}})) is None  # pre-training
     far = lr_range(Settings({**BCE.config, "optim": {"g_lr": 0.1, "d_lr": 0.1}}))
     assert far.severity == "critical" and "100x above" in far.seen and far.cause
+    near = lr_range(Settings({**BCE.config, "optim": {"g_lr": 6e-4, "d_lr": 1.2e-3}}))
+    assert near.severity == "medium" and "optim.d_lr=0.0012 (1.2x above" in near.seen
     ratio = lr_range(Settings({**BCE.config, "optim": {"g_lr": 2e-4, "d_lr": 4e-3}}))
     assert ratio.severity == "medium" and "20x G's" in ratio.seen
     assert lr_range(Settings({"loss": {"name": "wgan"}, "optim": {"g_lr": 5e-5, "d_lr": 5e-5}})) is None

@@ -28,12 +28,17 @@ def learning_rates(settings: Settings) -> dict[str, float]:
             if k in ("g_lr", "d_lr") and isinstance(v, int | float) and not isinstance(v, bool) and v > 0}
 
 
+def times(factor: float) -> str:
+    """A factor as read: 1.2, 3.5, 12, 100 (not 1e+02)."""
+    return f"{factor:.2g}" if factor < 10 else f"{factor:.0f}"
+
+
 def lr_range(settings: Settings) -> Diagnosis | None:
     """A learning rate outside the usual range for the loss (by how many times), or D's far from G's."""
     low, high = USUAL_LR.get(settings.loss or "bce", USUAL_LR["bce"])
     rates = learning_rates(settings)
     off = {k: (v / high if v > high else low / v) for k, v in rates.items() if not low <= v <= high}
-    words = [f"{k}={v:g} ({off[k]:.0f}x {'above' if v > high else 'below'} the usual {low:g}..{high:g})"
+    words = [f"{k}={v:g} ({times(off[k])}x {'above' if v > high else 'below'} the usual {low:g}..{high:g})"
              for k, v in rates.items() if k in off]
     g, d = rates.get("optim.g_lr"), rates.get("optim.d_lr")
     ratio = d / g if g and d else 1.0
