@@ -44,6 +44,16 @@ class VideoModelConfig(StrictModel):
     crop_d: bool = Field(False, description="add a discriminator of the object's shape: 16x16 crops of the "
                          "image discriminator's frames around their centre of mass (see docs/video.md)")
     glyph: int = Field(0, ge=0, description="warp: side of the drawn glyph in pixels (4 * 2^k); 0: half the frame")
+    glyph_steps: int = Field(0, ge=0, description="warp: the first N of train.steps train the glyph alone as a "
+                             "self-conditioned image GAN on glyphs cut from the real clips; the clip steps after "
+                             "them keep the glyph frozen (see docs/video.md)")
+    glyph_clusters: int = Field(100, ge=0, description="glyph phase: k-means clusters of the real glyphs "
+                                "(self-conditioning; fewer on small data, 0 = none)")
+    glyph_lr: float = Field(6e-4, gt=0, description="glyph phase: Adam learning rate of the glyph G and D")
+    glyph_batch_size: int = Field(64, ge=2, description="glyph phase: glyphs per batch")
+    glyph_mode_seeking: float = Field(1.0, ge=0, description="glyph phase: mode-seeking weight (MSGAN)")
+    glyph_d_width: int = Field(64, gt=0, description="glyph phase: channels of the glyph discriminator's first "
+                               "layer")
     max_speed: float = Field(3.0, gt=0, description="warp: the glyph's largest step in pixels per frame")
     wobble: float = Field(0.0, ge=0, description="warp: 0 = a free velocity per frame; > 0 = one velocity per clip "
                           "plus at most this many pixels per frame of change")

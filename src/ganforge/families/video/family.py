@@ -10,12 +10,14 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from ganforge.data.stream import BatchStream, prepare_images
+from ganforge.errors import GanforgeError
 from ganforge.families.base import EvalRequest, Family, Reply, Route, SampleRequest, TrainingContext
 from ganforge.families.video.clips import ClipSet, collate_clips
 from ganforge.families.video.config import VideoConfig
 from ganforge.families.video.data import DATA_KINDS, build_clip_data
 from ganforge.families.video.evaluation import evaluate_video, format_video_report
 from ganforge.families.video.files import frame_strip, tile, write_gif
+from ganforge.families.video.glyphs import fitted_glyph_clusters
 from ganforge.families.video.metrics import METRIC_DESCRIPTIONS
 from ganforge.families.video.model import VideoModel, generate_clips, load_video_model
 from ganforge.families.video.nets import check_size
@@ -61,10 +63,16 @@ class VideoFamily(Family):
         config = config.with_section("data", channels=channels)
         if config.model.conditional:
             config = config.with_section("model", num_classes=data.num_classes)
+        if config.model.glyph_steps:
+            if config.model.arch != "warp" or config.model.conditional:
+                raise GanforgeError("model.glyph_steps trains the glyph of an unconditional warp run: use "
+                                    "model.arch=warp without model.conditional, or --set model.glyph_steps=0")
+            config = config.with_section("model", glyph_clusters=fitted_glyph_clusters(config.model.glyph_clusters,
+                                                                                        len(data)))
         return config
 
     def build_recipe(self, config: VideoConfig, data: ClipSet, device: torch.device) -> MocoganRecipe:
-        return MocoganRecipe(config, device)
+        return MocoganRecipe(config, device, data)
 
     def build_stream(self, config: VideoConfig, data: ClipSet, device: torch.device, world: World) -> BatchStream:
         return BatchStream(data, config.data.batch_size, config.train.seed, device, config.data.num_workers,

@@ -5,7 +5,8 @@ Read top to bottom: sample content and motion latents -> fake clips; the video D
 image D judges ``image_frames`` random frames of each clip (real and fake) and, with ``model.crop_d``, a crop D
 judges 16x16 crops of those frames around their centre of mass (the object's shape, at the resolution where
 shape is decided); D minimises the losses on ``fake.detach()``; then G minimises the generator losses on fresh
-fake clips.
+fake clips. With ``model.glyph_steps`` (warp), the first steps train the glyph alone instead
+(``ganforge.families.video.glyphs``) and the clip steps after them leave it frozen.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from torch import Tensor, nn
 
 from ganforge.ema import EMA
 from ganforge.errors import GanforgeError
+from ganforge.families.video.clips import ClipSet
 from ganforge.families.video.config import VideoConfig
+from ganforge.families.video.glyphs import GlyphPhase
 from ganforge.families.video.metrics import centre_of_mass, crop_digits
 from ganforge.families.video.nets import ImageDiscriminator, VideoDiscriminator, VideoGenerator
 from ganforge.families.video.warp import WarpGenerator
@@ -31,7 +34,8 @@ def build_generator(config: VideoConfig) -> VideoGenerator | WarpGenerator:
     if model.arch == "warp":
         return WarpGenerator(data.frames, data.channels or 1, data.size, model.content_dim, model.motion_dim,
                              model.noise_dim, model.g_width, model.num_classes if model.conditional else 0,
-                             model.glyph, model.max_speed, model.wobble)
+                             model.glyph, model.max_speed, model.wobble,
+                             model.glyph_clusters if model.glyph_steps else 0)
     return VideoGenerator(data.frames, data.channels or 1, data.size, model.content_dim, model.motion_dim,
                           model.noise_dim, model.g_width, model.num_classes if model.conditional else 0)
 
@@ -59,7 +63,7 @@ class MocoganRecipe:
 
     batches_per_step = 1
 
-    def __init__(self, config: VideoConfig, device: torch.device) -> None:
+    def __init__(self, config: VideoConfig, device: torch.device, clips: ClipSet | None = None) -> None:
         if config.train.amp != "none":
             raise GanforgeError("video runs train in float32; remove --set train.amp")
         data, model, optim = config.data, config.model, config.optim
@@ -82,6 +86,17 @@ class MocoganRecipe:
         self.ema = EMA(self.generator, config.train.ema_decay, config.train.ema_warmup) \
             if config.train.ema_decay > 0 else None
         self.n_critic = optim.n_critic
+        self.glyph_steps = model.glyph_steps
+        self.steps_done = 0  # saved: which phase a resumed run is in
+        self.glyph_phase = self._glyph_phase(config, clips) if model.glyph_steps else None
+
+    def _glyph_phase(self, config: VideoConfig, clips: ClipSet | None) -> GlyphPhase:
+        model = config.model
+        if not isinstance(self.generator, WarpGenerator) or clips is None:
+            raise GanforgeError("model.glyph_steps needs model.arch=warp and the training clips")
+        return GlyphPhase(self.generator, clips.clips[:, 0], model.glyph_d_width, model.glyph_lr,
+                          config.optim.g_betas, model.glyph_batch_size, model.glyph_mode_seeking,
+                          config.train.seed, self.loss, self.device)
 
     @property
     def discriminators(self) -> list[nn.Module]:
@@ -115,6 +130,19 @@ class MocoganRecipe:
         return total
 
     def train_step(self, batches: Sequence[tuple[Tensor, Tensor]]) -> dict[str, Tensor]:
+        step = self.steps_done
+        self.steps_done += 1
+        if self.glyph_phase is not None:
+            if step < self.glyph_steps:  # the clip batch is drawn (the stream stays in step) but not used
+                scalars = self.glyph_phase.step(step)
+                if self.ema is not None:
+                    self.ema.update(self.generator)
+                return scalars
+            for p in self.generator.glyph_parameters():  # the clip steps leave the glyph as its phase made it
+                p.requires_grad_(False)
+        return self._clip_step(batches)
+
+    def _clip_step(self, batches: Sequence[tuple[Tensor, Tensor]]) -> dict[str, Tensor]:
         real, labels = batches[0]
         labels = labels if self.conditional else None
         batch = real.shape[0]
@@ -156,6 +184,9 @@ class MocoganRecipe:
             state["crop_d"] = self.crop_d.state_dict()
         if self.ema is not None:
             state["ema"] = self.ema.state_dict()
+        if self.glyph_phase is not None:
+            state["glyph_phase"] = self.glyph_phase.state_dict()
+            state["steps_done"] = self.steps_done
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -168,3 +199,6 @@ class MocoganRecipe:
         self.d_opt.load_state_dict(state["d_opt"])
         if self.ema is not None and "ema" in state:
             self.ema.load_state_dict(state["ema"])
+        if self.glyph_phase is not None:
+            self.glyph_phase.load_state_dict(state["glyph_phase"])
+            self.steps_done = int(state["steps_done"])

@@ -7,6 +7,10 @@ motion network moves it across the frame with a differentiable warp.
   position from the first state and a velocity from each state (at most ``max_speed`` px/frame, tanh).
   Positions are the start plus the running sum of velocities, folded back into the frame by reflection
   (a triangle wave), so the glyph bounces off the edges as moving digits do.
+- **Glyph clusters** (``clusters`` > 0, set by the glyph phase: ``ganforge.families.video.glyphs``): the
+  glyph is conditioned on a k-means cluster of the real glyphs (self-conditioning). The cluster is read from
+  the content latent's first coordinate through the normal CDF against the clusters' cumulative shares, so
+  clusters are drawn in proportion to their sizes and the generator stays unconditional to its user.
 - **Drawing:** the glyph is pasted on a dark canvas and shifted to each frame's position with
   ``affine_grid``/``grid_sample`` (bilinear, sub-pixel), so gradients reach the positions.
 
@@ -15,6 +19,8 @@ moving digits (and other "one object moving" clips); it cannot change the object
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -58,7 +64,7 @@ class WarpGenerator(ClipGenerator):
 
     def __init__(self, frames: int, channels: int, size: int, content_dim: int, motion_dim: int, noise_dim: int,
                  width: int, num_classes: int = 0, glyph: int = 0, max_speed: float = 3.0,
-                 wobble: float = 0.0) -> None:
+                 wobble: float = 0.0, clusters: int = 0) -> None:
         super().__init__()
         check_size(size)
         glyph = glyph or size // 2
@@ -68,6 +74,10 @@ class WarpGenerator(ClipGenerator):
         self.frames, self.channels, self.size, self.glyph = frames, channels, size, glyph
         self.content_dim, self.noise_dim, self.num_classes = content_dim, noise_dim, num_classes
         self.embed = nn.Embedding(num_classes, content_dim) if num_classes else None
+        self.clusters = clusters
+        self.cluster_embed = nn.Embedding(clusters, content_dim) if clusters else None
+        # cumulative cluster shares (saved with the weights); even until the glyph phase sets the real ones
+        self.register_buffer("cluster_cdf", torch.arange(1, clusters + 1, dtype=torch.float32) / max(clusters, 1))
         self.decoder = GlyphDecoder(content_dim, glyph, channels, width)
         self.motion = MotionRNN(noise_dim, motion_dim)
         self.start = nn.Linear(motion_dim, 2)
@@ -92,12 +102,32 @@ class WarpGenerator(ClipGenerator):
             return torch.zeros_like(travelled)
         return reflect(start[:, None] + travelled, self.limit)
 
+    def set_cluster_shares(self, shares: Tensor) -> None:
+        """The glyph clusters' shares of the real glyphs [clusters] (sums to 1)."""
+        self.cluster_cdf.copy_(shares.double().cumsum(0).float())
+
+    def clusters_of(self, content: Tensor) -> Tensor | None:
+        """The glyph cluster each content latent draws [B] (None without clusters): the normal CDF of its first
+        coordinate, placed among the clusters' cumulative shares."""
+        if not self.clusters:
+            return None
+        uniform = 0.5 * (1 + torch.erf(content[:, 0] / math.sqrt(2)))
+        return torch.searchsorted(self.cluster_cdf, uniform.contiguous(), right=True).clamp_max(self.clusters - 1)
+
+    def glyph_parameters(self) -> list[nn.Parameter]:
+        """What draws the glyph: the decoder and the class and cluster embeddings."""
+        parts = [m for m in (self.decoder, self.embed, self.cluster_embed) if m is not None]
+        return [p for m in parts for p in m.parameters()]
+
     def glyphs(self, content: Tensor, labels: Tensor | None = None) -> Tensor:
         """One glyph per clip [B, C, g, g] in [-1, 1]."""
+        clusters = self.clusters_of(content)
         if self.embed is not None:
             if labels is None:
                 raise GanforgeError("this video model is class-conditional: give a class (--class K)")
             content = content + self.embed(labels)
+        if self.cluster_embed is not None:
+            content = content + self.cluster_embed(clusters)
         return self.decoder(content)
 
     def forward(self, content: Tensor, noise: Tensor, labels: Tensor | None = None) -> Tensor:

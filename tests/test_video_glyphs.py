@@ -1,0 +1,81 @@
+"""The glyph phase of warp runs (``model.glyph_steps``): real glyphs, glyph clusters, phases and exact resume."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ganforge.errors import GanforgeError
+from ganforge.families import load_config
+from ganforge.families.video.glyphs import cut_glyphs
+from ganforge.families.video.warp import WarpGenerator
+
+GLYPH_RUN = ["model.arch=warp", "data.clips=60", "data.size=16", "data.batch_size=4", "model.content_dim=8",
+             "model.motion_dim=4", "model.noise_dim=4", "model.g_width=8", "model.d_width=8", "model.image_frames=2",
+             "model.glyph_steps=2", "model.glyph_batch_size=8", "model.glyph_d_width=8", "train.steps=4",
+             "train.log_every=1", "train.sample_every=4", "train.checkpoint_every=4", "train.grid_size=4",
+             "train.device=cpu"]
+
+
+def glyph_config(*extra: str):
+    return load_config("video-moving-digits", overrides=[*GLYPH_RUN, *extra])
+
+
+def test_cut_glyphs_centre_the_object_at_whole_pixels():
+    frames = torch.zeros(2, 1, 32, 32, dtype=torch.uint8)
+    frames[0, 0, 3:7, 20:24] = 200  # a 4x4 square, centre of mass (21.5, 4.5): rounds to (22, 4)
+    frames[1, 0, 24:30, 0:2] = 90  # at the left edge: the crop reaches beyond the frame (background)
+    glyphs = cut_glyphs(frames, 8)
+    assert glyphs.shape == (2, 1, 8, 8) and glyphs.dtype == torch.uint8
+    assert int(glyphs[0].sum()) == 16 * 200 and int(glyphs[1].sum()) == 12 * 90  # all ink kept, none resampled
+    assert torch.equal(glyphs[0, 0, 3:7, 2:6], torch.full((4, 4), 200, dtype=torch.uint8))
+    assert torch.equal(glyphs[1, 0, :, :2], torch.zeros(8, 2, dtype=torch.uint8))  # left of the frame
+    colour = cut_glyphs(frames.expand(-1, 3, -1, -1), 8)  # colour frames keep their channels
+    assert colour.shape == (2, 3, 8, 8) and all(torch.equal(colour[:, i], glyphs[:, 0]) for i in range(3))
+
+
+def test_clusters_are_drawn_from_the_content_latent_by_their_shares():
+    g = WarpGenerator(4, 1, 16, 6, 4, 4, 8, clusters=3)
+    g.set_cluster_shares(torch.tensor([0.5, 0.3, 0.2]))
+    content = torch.zeros(4, 6)
+    content[:, 0] = torch.tensor([-3.0, 0.1, 0.6, 3.0])  # normal CDF: 0.001, 0.54, 0.73, 0.999
+    assert g.clusters_of(content).tolist() == [0, 1, 1, 2]
+    drawn = g.clusters_of(torch.randn(20_000, 6, generator=torch.Generator().manual_seed(0)))
+    assert torch.allclose(torch.bincount(drawn).float() / 20_000, torch.tensor([0.5, 0.3, 0.2]), atol=0.015)
+    assert WarpGenerator(4, 1, 16, 6, 4, 4, 8).clusters_of(content) is None
+
+
+def test_glyph_phase_trains_the_glyph_then_freezes_it_and_resumes_exactly(tmp_path, single_thread):
+    from ganforge.runs import load_run, resume, train
+
+    whole = train(glyph_config(), tmp_path / "whole", progress=False)
+    for stop in (1, 3):  # inside the glyph phase, and inside the clip phase
+        part = train(glyph_config(f"train.steps={stop}"), tmp_path / f"part{stop}", progress=False)
+        resume(part, steps=4, progress=False)
+        a = torch.load(whole / "checkpoints" / "last.pt", weights_only=True)["recipe"]
+        b = torch.load(part / "checkpoints" / "last.pt", weights_only=True)["recipe"]
+        assert all(torch.equal(a["generator"][k], b["generator"][k]) for k in a["generator"])
+        assert all(torch.equal(a["video_d"][k], b["video_d"][k]) for k in a["video_d"])
+        assert a["steps_done"] == b["steps_done"] == 4
+    run = load_run(whole)
+    assert run.config.model.glyph_clusters == 3  # 60 clips: about 20 glyphs per cluster
+    # the clip steps leave the glyph as the glyph phase made it, and move the motion network
+    glyph_end = train(glyph_config("train.steps=2"), tmp_path / "glyph-end", progress=False)
+    before = torch.load(glyph_end / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
+    after = torch.load(whole / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
+    glyph_keys = [k for k in before if k.startswith(("decoder.", "cluster_embed.")) and "running" not in k
+                  and "num_batches" not in k]
+    assert glyph_keys and all(torch.equal(before[k], after[k]) for k in glyph_keys)
+    assert not torch.equal(before["motion.cell.weight_ih"], after["motion.cell.weight_ih"])
+    fresh = load_config("video-moving-digits", overrides=GLYPH_RUN)
+    assert not torch.equal(before["cluster_cdf"], torch.arange(1, 4) / 3)  # the real shares were set
+    assert fresh.model.glyph_clusters == 100  # asked; fitted to the data when the run starts
+
+
+def test_glyph_steps_need_an_unconditional_warp_run(tmp_path):
+    from ganforge.runs import train
+
+    with pytest.raises(GanforgeError, match="model.glyph_steps"):
+        train(glyph_config("model.arch=mocogan"), tmp_path / "mocogan", progress=False)
+    with pytest.raises(GanforgeError, match="model.glyph_steps"):
+        train(glyph_config("model.conditional=true"), tmp_path / "conditional", progress=False)
