@@ -7,6 +7,7 @@ import torch
 
 from ganforge.errors import GanforgeError
 from ganforge.families import load_config
+from ganforge.families.base import SampleRequest
 from ganforge.families.video.glyphs import cut_glyphs
 from ganforge.families.video.warp import WarpGenerator
 
@@ -45,12 +46,14 @@ def test_clusters_are_drawn_from_the_content_latent_by_their_shares():
     assert WarpGenerator(4, 1, 16, 6, 4, 4, 8).clusters_of(content) is None
 
 
-def test_glyph_phase_trains_the_glyph_then_freezes_it_and_resumes_exactly(tmp_path, single_thread):
+@pytest.mark.parametrize("glyph_net", ["upconv", "dcgan"])
+def test_glyph_phase_trains_the_glyph_then_freezes_it_and_resumes_exactly(tmp_path, single_thread, glyph_net):
     from ganforge.runs import load_run, resume, train
 
-    whole = train(glyph_config(), tmp_path / "whole", progress=False)
+    net = f"model.glyph_net={glyph_net}"
+    whole = train(glyph_config(net), tmp_path / "whole", progress=False)
     for stop in (1, 3):  # inside the glyph phase, and inside the clip phase
-        part = train(glyph_config(f"train.steps={stop}"), tmp_path / f"part{stop}", progress=False)
+        part = train(glyph_config(net, f"train.steps={stop}"), tmp_path / f"part{stop}", progress=False)
         resume(part, steps=4, progress=False)
         a = torch.load(whole / "checkpoints" / "last.pt", weights_only=True)["recipe"]
         b = torch.load(part / "checkpoints" / "last.pt", weights_only=True)["recipe"]
@@ -59,8 +62,11 @@ def test_glyph_phase_trains_the_glyph_then_freezes_it_and_resumes_exactly(tmp_pa
         assert a["steps_done"] == b["steps_done"] == 4
     run = load_run(whole)
     assert run.config.model.glyph_clusters == 3  # 60 clips: about 20 glyphs per cluster
+    clips = run.family.sample(run.model, SampleRequest(n=3, seed=2))["clips"]
+    assert clips.shape == (3, 16, 1, 16, 16)
+    assert torch.equal(clips, run.family.sample(run.model, SampleRequest(n=3, seed=2))["clips"])
     # the clip steps leave the glyph as the glyph phase made it, and move the motion network
-    glyph_end = train(glyph_config("train.steps=2"), tmp_path / "glyph-end", progress=False)
+    glyph_end = train(glyph_config(net, "train.steps=2"), tmp_path / "glyph-end", progress=False)
     before = torch.load(glyph_end / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
     after = torch.load(whole / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
     glyph_keys = [k for k in before if k.startswith(("decoder.", "cluster_embed.")) and "running" not in k

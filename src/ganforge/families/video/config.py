@@ -47,6 +47,9 @@ class VideoModelConfig(StrictModel):
     glyph_steps: int = Field(0, ge=0, description="warp: the first N of train.steps train the glyph alone as a "
                              "self-conditioned image GAN on glyphs cut from the real clips; the clip steps after "
                              "them keep the glyph frozen (see docs/video.md)")
+    glyph_net: Literal["upconv", "dcgan"] = Field("upconv", description="warp: the glyph's networks: upconv "
+                                                  "(upsample + conv decoder; spectral-norm D in the glyph phase) or "
+                                                  "dcgan (the image default's DCGAN G and D, ganforge.nets.dcgan)")
     glyph_clusters: int = Field(100, ge=0, description="glyph phase: k-means clusters of the real glyphs "
                                 "(self-conditioning; fewer on small data, 0 = none)")
     glyph_lr: float = Field(6e-4, gt=0, description="glyph phase: Adam learning rate of the glyph G and D")

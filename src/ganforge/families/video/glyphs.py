@@ -21,12 +21,13 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from ganforge.data.clusters import cluster_labels, clusters_for
 from ganforge.families.video.metrics import centre_of_mass
 from ganforge.families.video.nets import ImageDiscriminator
-from ganforge.families.video.warp import WarpGenerator
+from ganforge.families.video.warp import WarpGenerator, glyph_dcgan
+from ganforge.nets.dcgan import DCGANDiscriminator
 from ganforge.recipes.gan import MODE_SEEKING_EPS, mode_seeking_ratio
 
 GLYPH_SEED_OFFSET = 104_729  # keeps the glyph batches' stream apart from the run's other seeded streams
@@ -50,6 +51,16 @@ def cut_glyphs(frames: Tensor, side: int) -> Tensor:
     return padded[torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
 
 
+def glyph_discriminator(generator: WarpGenerator, d_width: int) -> nn.Module:
+    """The glyph phase's D, the partner of the generator's ``glyph_net``: the image default's DCGAN D
+    (BatchNorm, projection on the clusters) or the video family's spectral-norm frame D."""
+    k, side = generator.clusters, generator.glyph
+    if generator.glyph_net == "dcgan":
+        return DCGANDiscriminator(glyph_dcgan(generator.content_dim, d_width, d_width, k),
+                                  (generator.channels, side, side))
+    return ImageDiscriminator(generator.channels, side, d_width, k)
+
+
 class GlyphPhase:
     """The glyph GAN: real glyphs and their clusters, a glyph discriminator, two optimizers, and ``step``."""
 
@@ -65,7 +76,7 @@ class GlyphPhase:
         self.glyphs = glyphs.to(device)
         self.labels = labels.to(device)
         self.generator = generator
-        self.discriminator = ImageDiscriminator(generator.channels, generator.glyph, d_width, k).to(device)
+        self.discriminator = glyph_discriminator(generator, d_width).to(device)
         self.g_opt = torch.optim.Adam(generator.glyph_parameters(), lr, betas, foreach=True)
         self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr, betas, foreach=True)
         self.batch_size, self.mode_seeking, self.seed, self.loss = batch_size, mode_seeking, seed, loss

@@ -35,7 +35,7 @@ def build_generator(config: VideoConfig) -> VideoGenerator | WarpGenerator:
         return WarpGenerator(data.frames, data.channels or 1, data.size, model.content_dim, model.motion_dim,
                              model.noise_dim, model.g_width, model.num_classes if model.conditional else 0,
                              model.glyph, model.max_speed, model.wobble,
-                             model.glyph_clusters if model.glyph_steps else 0)
+                             model.glyph_clusters if model.glyph_steps else 0, model.glyph_net)
     return VideoGenerator(data.frames, data.channels or 1, data.size, model.content_dim, model.motion_dim,
                           model.noise_dim, model.g_width, model.num_classes if model.conditional else 0)
 

@@ -28,6 +28,13 @@ from torch import Tensor, nn
 
 from ganforge.errors import GanforgeError
 from ganforge.families.video.nets import MAX_WIDTH, ClipGenerator, MotionRNN, check_size
+from ganforge.nets.dcgan import DCGANConfig, DCGANGenerator
+
+
+def glyph_dcgan(z_dim: int, g_width: int, d_width: int, clusters: int) -> DCGANConfig:
+    """The image default's DCGAN (``ganforge.nets.dcgan``) for glyphs: one-hot clusters into G, projection in D."""
+    conditioning = {"g_cond": "concat", "d_cond": "projection", "num_classes": clusters} if clusters else {}
+    return DCGANConfig(z_dim=z_dim, g_width=g_width, d_width=d_width, **conditioning)
 
 
 class GlyphDecoder(nn.Module):
@@ -64,7 +71,7 @@ class WarpGenerator(ClipGenerator):
 
     def __init__(self, frames: int, channels: int, size: int, content_dim: int, motion_dim: int, noise_dim: int,
                  width: int, num_classes: int = 0, glyph: int = 0, max_speed: float = 3.0,
-                 wobble: float = 0.0, clusters: int = 0) -> None:
+                 wobble: float = 0.0, clusters: int = 0, glyph_net: str = "upconv") -> None:
         super().__init__()
         check_size(size)
         glyph = glyph or size // 2
@@ -75,10 +82,14 @@ class WarpGenerator(ClipGenerator):
         self.content_dim, self.noise_dim, self.num_classes = content_dim, noise_dim, num_classes
         self.embed = nn.Embedding(num_classes, content_dim) if num_classes else None
         self.clusters = clusters
-        self.cluster_embed = nn.Embedding(clusters, content_dim) if clusters else None
+        self.cluster_embed = nn.Embedding(clusters, content_dim) if clusters and glyph_net != "dcgan" else None
         # cumulative cluster shares (saved with the weights); even until the glyph phase sets the real ones
         self.register_buffer("cluster_cdf", torch.arange(1, clusters + 1, dtype=torch.float32) / max(clusters, 1))
-        self.decoder = GlyphDecoder(content_dim, glyph, channels, width)
+        self.glyph_net = glyph_net
+        if glyph_net == "dcgan":  # the image default's generator; clusters enter as a one-hot beside the latent
+            self.decoder = DCGANGenerator(glyph_dcgan(content_dim, width, width, clusters), (channels, glyph, glyph))
+        else:
+            self.decoder = GlyphDecoder(content_dim, glyph, channels, width)
         self.motion = MotionRNN(noise_dim, motion_dim)
         self.start = nn.Linear(motion_dim, 2)
         self.velocity = nn.Linear(motion_dim, 2)
@@ -126,6 +137,8 @@ class WarpGenerator(ClipGenerator):
             if labels is None:
                 raise GanforgeError("this video model is class-conditional: give a class (--class K)")
             content = content + self.embed(labels)
+        if self.glyph_net == "dcgan":
+            return self.decoder(content, clusters)
         if self.cluster_embed is not None:
             content = content + self.cluster_embed(clusters)
         return self.decoder(content)
