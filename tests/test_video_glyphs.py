@@ -65,14 +65,17 @@ def test_glyph_phase_trains_the_glyph_then_freezes_it_and_resumes_exactly(tmp_pa
     clips = run.family.sample(run.model, SampleRequest(n=3, seed=2))["clips"]
     assert clips.shape == (3, 16, 1, 16, 16)
     assert torch.equal(clips, run.family.sample(run.model, SampleRequest(n=3, seed=2))["clips"])
-    # the clip steps leave the glyph as the glyph phase made it, and move the motion network
+    # the clip steps keep the glyph phase's EMA glyph (raw and EMA generators), and move the motion network
     glyph_end = train(glyph_config(net, "train.steps=2"), tmp_path / "glyph-end", progress=False)
-    before = torch.load(glyph_end / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
-    after = torch.load(whole / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
+    end_state = torch.load(glyph_end / "checkpoints" / "last.pt", weights_only=True)["recipe"]
+    before, averaged = end_state["generator"], end_state["ema"]["model"]
+    final = torch.load(whole / "checkpoints" / "last.pt", weights_only=True)["recipe"]
     glyph_keys = [k for k in before if k.startswith(("decoder.", "cluster_embed.")) and "running" not in k
                   and "num_batches" not in k]
-    assert glyph_keys and all(torch.equal(before[k], after[k]) for k in glyph_keys)
-    assert not torch.equal(before["motion.cell.weight_ih"], after["motion.cell.weight_ih"])
+    assert glyph_keys and not all(torch.equal(before[k], averaged[k]) for k in glyph_keys)
+    for kept in (final["generator"], final["ema"]["model"]):
+        assert all(torch.equal(averaged[k], kept[k]) for k in glyph_keys)
+    assert not torch.equal(before["motion.cell.weight_ih"], final["generator"]["motion.cell.weight_ih"])
     fresh = load_config("video-moving-digits", overrides=GLYPH_RUN)
     assert not torch.equal(before["cluster_cdf"], torch.arange(1, 4) / 3)  # the real shares were set
     assert fresh.model.glyph_clusters == 100  # asked; fitted to the data when the run starts

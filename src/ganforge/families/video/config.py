@@ -50,6 +50,8 @@ class VideoModelConfig(StrictModel):
     glyph_net: Literal["upconv", "dcgan"] = Field("upconv", description="warp: the glyph's networks: upconv "
                                                   "(upsample + conv decoder; spectral-norm D in the glyph phase) or "
                                                   "dcgan (the image default's DCGAN G and D, ganforge.nets.dcgan)")
+    glyph_supersample: Literal[1, 2, 4] = Field(1, description="warp: the glyph is drawn at this many times its "
+                                                "side and area-averaged down (smooths pixel-level artifacts)")
     glyph_clusters: int = Field(100, ge=0, description="glyph phase: k-means clusters of the real glyphs "
                                 "(self-conditioning; fewer on small data, 0 = none)")
     glyph_lr: float = Field(6e-4, gt=0, description="glyph phase: Adam learning rate of the glyph G and D")

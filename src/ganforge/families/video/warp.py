@@ -71,7 +71,7 @@ class WarpGenerator(ClipGenerator):
 
     def __init__(self, frames: int, channels: int, size: int, content_dim: int, motion_dim: int, noise_dim: int,
                  width: int, num_classes: int = 0, glyph: int = 0, max_speed: float = 3.0,
-                 wobble: float = 0.0, clusters: int = 0, glyph_net: str = "upconv") -> None:
+                 wobble: float = 0.0, clusters: int = 0, glyph_net: str = "upconv", supersample: int = 1) -> None:
         super().__init__()
         check_size(size)
         glyph = glyph or size // 2
@@ -85,11 +85,12 @@ class WarpGenerator(ClipGenerator):
         self.cluster_embed = nn.Embedding(clusters, content_dim) if clusters and glyph_net != "dcgan" else None
         # cumulative cluster shares (saved with the weights); even until the glyph phase sets the real ones
         self.register_buffer("cluster_cdf", torch.arange(1, clusters + 1, dtype=torch.float32) / max(clusters, 1))
-        self.glyph_net = glyph_net
+        self.glyph_net, self.supersample = glyph_net, supersample
+        drawn = glyph * supersample  # the decoder draws this side; area-averaged down to the glyph
         if glyph_net == "dcgan":  # the image default's generator; clusters enter as a one-hot beside the latent
-            self.decoder = DCGANGenerator(glyph_dcgan(content_dim, width, width, clusters), (channels, glyph, glyph))
+            self.decoder = DCGANGenerator(glyph_dcgan(content_dim, width, width, clusters), (channels, drawn, drawn))
         else:
-            self.decoder = GlyphDecoder(content_dim, glyph, channels, width)
+            self.decoder = GlyphDecoder(content_dim, drawn, channels, width)
         self.motion = MotionRNN(noise_dim, motion_dim)
         self.start = nn.Linear(motion_dim, 2)
         self.velocity = nn.Linear(motion_dim, 2)
@@ -138,10 +139,12 @@ class WarpGenerator(ClipGenerator):
                 raise GanforgeError("this video model is class-conditional: give a class (--class K)")
             content = content + self.embed(labels)
         if self.glyph_net == "dcgan":
-            return self.decoder(content, clusters)
-        if self.cluster_embed is not None:
-            content = content + self.cluster_embed(clusters)
-        return self.decoder(content)
+            drawn = self.decoder(content, clusters)
+        else:
+            if self.cluster_embed is not None:
+                content = content + self.cluster_embed(clusters)
+            drawn = self.decoder(content)
+        return F.avg_pool2d(drawn, self.supersample) if self.supersample > 1 else drawn
 
     def forward(self, content: Tensor, noise: Tensor, labels: Tensor | None = None) -> Tensor:
         b, t = noise.shape[:2]
