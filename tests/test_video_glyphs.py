@@ -81,10 +81,15 @@ def test_glyph_phase_trains_the_glyph_then_freezes_it_and_resumes_exactly(tmp_pa
     assert fresh.model.glyph_clusters == 100  # asked; fitted to the data when the run starts
 
 
-def test_glyph_steps_need_an_unconditional_warp_run(tmp_path):
-    from ganforge.runs import train
+def test_glyph_phase_of_a_conditional_run_draws_the_asked_class_and_mocogan_is_refused(tmp_path, single_thread):
+    from ganforge.runs import load_run, train
 
     with pytest.raises(GanforgeError, match="model.glyph_steps"):
         train(glyph_config("model.arch=mocogan"), tmp_path / "mocogan", progress=False)
-    with pytest.raises(GanforgeError, match="model.glyph_steps"):
-        train(glyph_config("model.conditional=true"), tmp_path / "conditional", progress=False)
+    run_dir = train(glyph_config("model.conditional=true", "model.glyph_net=dcgan", "train.steps=3"),
+                    tmp_path / "conditional", progress=False)
+    run = load_run(run_dir)
+    assert run.config.model.glyph_clusters == 0 and run.model.generator.conditions == 10  # the class, not clusters
+    sevens = run.family.sample(run.model, SampleRequest(n=2, seed=0, class_index=7))["clips"]
+    threes = run.family.sample(run.model, SampleRequest(n=2, seed=0, class_index=3))["clips"]
+    assert sevens.shape == (2, 16, 1, 16, 16) and not torch.equal(sevens, threes)

@@ -64,11 +64,12 @@ class VideoFamily(Family):
         if config.model.conditional:
             config = config.with_section("model", num_classes=data.num_classes)
         if config.model.glyph_steps:
-            if config.model.arch != "warp" or config.model.conditional:
-                raise GanforgeError("model.glyph_steps trains the glyph of an unconditional warp run: use "
-                                    "model.arch=warp without model.conditional, or --set model.glyph_steps=0")
-            config = config.with_section("model", glyph_clusters=fitted_glyph_clusters(config.model.glyph_clusters,
-                                                                                        len(data)))
+            if config.model.arch != "warp":
+                raise GanforgeError("model.glyph_steps trains the glyph of a warp run: use model.arch=warp, or "
+                                    "--set model.glyph_steps=0")
+            # a class-conditional glyph is conditioned on the class, an unconditional one on glyph clusters
+            clusters = 0 if config.model.conditional else fitted_glyph_clusters(config.model.glyph_clusters, len(data))
+            config = config.with_section("model", glyph_clusters=clusters)
         return config
 
     def build_recipe(self, config: VideoConfig, data: ClipSet, device: torch.device) -> MocoganRecipe:

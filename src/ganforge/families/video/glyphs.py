@@ -10,6 +10,8 @@ first, on its own, and the clip steps then learn the motion with the glyph decod
 - **Real glyphs:** each training clip's first frame, cut ``glyph`` x ``glyph`` pixels around the object's
   centre of mass (whole pixels, no resampling: the crop keeps the frame's own sharpness; the background
   beyond the frame is 0, the warp generator's own background).
+- **Class-conditional runs** (``model.conditional``) condition the glyph on the clip's class instead of a
+  cluster.
 - **Self-conditioning:** the glyphs are clustered once (HOG, PCA, k-means: ``ganforge.data.clusters``), the
   discriminator is class-conditional on the cluster (projection) and the generator's cluster is read from its
   content latent (``WarpGenerator.clusters_of``), so the generator stays unconditional to its user.
@@ -54,7 +56,7 @@ def cut_glyphs(frames: Tensor, side: int) -> Tensor:
 def glyph_discriminator(generator: WarpGenerator, d_width: int) -> nn.Module:
     """The glyph phase's D, the partner of the generator's ``glyph_net``: the image default's DCGAN D
     (BatchNorm, projection on the clusters) or the video family's spectral-norm frame D."""
-    k, side = generator.clusters, generator.glyph
+    k, side = generator.conditions, generator.glyph
     if generator.glyph_net == "dcgan":
         return DCGANDiscriminator(glyph_dcgan(generator.content_dim, d_width, d_width, k),
                                   (generator.channels, side, side))
@@ -64,12 +66,14 @@ def glyph_discriminator(generator: WarpGenerator, d_width: int) -> nn.Module:
 class GlyphPhase:
     """The glyph GAN: real glyphs and their clusters, a glyph discriminator, two optimizers, and ``step``."""
 
-    def __init__(self, generator: WarpGenerator, first_frames: Tensor, d_width: int, lr: float,
+    def __init__(self, generator: WarpGenerator, first_frames: Tensor, classes: Tensor, d_width: int, lr: float,
                  betas: tuple[float, float], batch_size: int, mode_seeking: float, seed: int, loss: Any,
                  device: torch.device) -> None:
         glyphs = cut_glyphs(first_frames, generator.glyph)
-        k = generator.clusters  # fitted to the data by the family (``fitted_glyph_clusters``)
+        k = generator.clusters  # fitted to the data by the family (``fitted_glyph_clusters``); 0 when conditional
         labels = cluster_labels(glyphs, k, seed) if k else torch.zeros(len(glyphs), dtype=torch.long)
+        if generator.num_classes:  # a class-conditional run: the glyph's condition is the clip's class
+            labels = classes.long()
         if k:
             counts = torch.bincount(labels, minlength=k).double()
             generator.set_cluster_shares((counts / counts.sum()).to(generator.cluster_cdf.device))
@@ -92,7 +96,11 @@ class GlyphPhase:
         half = self.batch_size // 2
         if self.mode_seeking > 0:  # MSGAN pairs share a cluster: the cluster is read from content[:, 0]
             content[half:2 * half, 0] = content[:half, 0]
-        return self.generator.glyphs(content), self.generator.clusters_of(content), content
+        if not self.generator.num_classes:
+            return self.generator.glyphs(content), self.generator.clusters_of(content), content
+        classes = torch.randint(0, self.generator.num_classes, (self.batch_size,), device=self.device)
+        classes[half:2 * half] = classes[:half]  # (pairs share a class for mode seeking)
+        return self.generator.glyphs(content, classes), classes, content
 
     def step(self, step: int) -> dict[str, Tensor]:
         """One D step and one G step of the glyph GAN."""

@@ -95,7 +95,7 @@ class MocoganRecipe:
         model = config.model
         if not isinstance(self.generator, WarpGenerator) or clips is None:
             raise GanforgeError("model.glyph_steps needs model.arch=warp and the training clips")
-        return GlyphPhase(self.generator, clips.clips[:, 0], model.glyph_d_width, model.glyph_lr,
+        return GlyphPhase(self.generator, clips.clips[:, 0], clips.labels, model.glyph_d_width, model.glyph_lr,
                           config.optim.g_betas, model.glyph_batch_size, model.glyph_mode_seeking,
                           config.train.seed, self.loss, self.device)
 

@@ -31,9 +31,10 @@ from ganforge.families.video.nets import MAX_WIDTH, ClipGenerator, MotionRNN, ch
 from ganforge.nets.dcgan import DCGANConfig, DCGANGenerator
 
 
-def glyph_dcgan(z_dim: int, g_width: int, d_width: int, clusters: int) -> DCGANConfig:
-    """The image default's DCGAN (``ganforge.nets.dcgan``) for glyphs: one-hot clusters into G, projection in D."""
-    conditioning = {"g_cond": "concat", "d_cond": "projection", "num_classes": clusters} if clusters else {}
+def glyph_dcgan(z_dim: int, g_width: int, d_width: int, conditions: int) -> DCGANConfig:
+    """The image default's DCGAN (``ganforge.nets.dcgan``) for glyphs: the condition (class or cluster) one-hot
+    into G, projection in D."""
+    conditioning = {"g_cond": "concat", "d_cond": "projection", "num_classes": conditions} if conditions else {}
     return DCGANConfig(z_dim=z_dim, g_width=g_width, d_width=d_width, **conditioning)
 
 
@@ -80,15 +81,17 @@ class WarpGenerator(ClipGenerator):
                                 "(0 picks half the frame)")
         self.frames, self.channels, self.size, self.glyph = frames, channels, size, glyph
         self.content_dim, self.noise_dim, self.num_classes = content_dim, noise_dim, num_classes
-        self.embed = nn.Embedding(num_classes, content_dim) if num_classes else None
         self.clusters = clusters
-        self.cluster_embed = nn.Embedding(clusters, content_dim) if clusters and glyph_net != "dcgan" else None
+        embeds = glyph_net != "dcgan"  # the DCGAN glyph takes its condition (class or cluster) as a one-hot
+        self.embed = nn.Embedding(num_classes, content_dim) if num_classes and embeds else None
+        self.cluster_embed = nn.Embedding(clusters, content_dim) if clusters and embeds else None
         # cumulative cluster shares (saved with the weights); even until the glyph phase sets the real ones
         self.register_buffer("cluster_cdf", torch.arange(1, clusters + 1, dtype=torch.float32) / max(clusters, 1))
         self.glyph_net, self.supersample = glyph_net, supersample
         drawn = glyph * supersample  # the decoder draws this side; area-averaged down to the glyph
-        if glyph_net == "dcgan":  # the image default's generator; clusters enter as a one-hot beside the latent
-            self.decoder = DCGANGenerator(glyph_dcgan(content_dim, width, width, clusters), (channels, drawn, drawn))
+        if glyph_net == "dcgan":  # the image default's generator; the condition enters as a one-hot beside the latent
+            self.decoder = DCGANGenerator(glyph_dcgan(content_dim, width, width, self.conditions),
+                                          (channels, drawn, drawn))
         else:
             self.decoder = GlyphDecoder(content_dim, drawn, channels, width)
         self.motion = MotionRNN(noise_dim, motion_dim)
@@ -114,6 +117,11 @@ class WarpGenerator(ClipGenerator):
             return torch.zeros_like(travelled)
         return reflect(start[:, None] + travelled, self.limit)
 
+    @property
+    def conditions(self) -> int:
+        """What the glyph is conditioned on: the classes of a conditional run, else the glyph clusters (0: none)."""
+        return self.num_classes or self.clusters
+
     def set_cluster_shares(self, shares: Tensor) -> None:
         """The glyph clusters' shares of the real glyphs [clusters] (sums to 1)."""
         self.cluster_cdf.copy_(shares.double().cumsum(0).float())
@@ -133,16 +141,16 @@ class WarpGenerator(ClipGenerator):
 
     def glyphs(self, content: Tensor, labels: Tensor | None = None) -> Tensor:
         """One glyph per clip [B, C, g, g] in [-1, 1]."""
-        clusters = self.clusters_of(content)
-        if self.embed is not None:
-            if labels is None:
-                raise GanforgeError("this video model is class-conditional: give a class (--class K)")
-            content = content + self.embed(labels)
+        if self.num_classes and labels is None:
+            raise GanforgeError("this video model is class-conditional: give a class (--class K)")
+        condition = labels if self.num_classes else self.clusters_of(content)
         if self.glyph_net == "dcgan":
-            drawn = self.decoder(content, clusters)
+            drawn = self.decoder(content, condition)
         else:
+            if self.embed is not None:
+                content = content + self.embed(labels)
             if self.cluster_embed is not None:
-                content = content + self.cluster_embed(clusters)
+                content = content + self.cluster_embed(condition)
             drawn = self.decoder(content)
         return F.avg_pool2d(drawn, self.supersample) if self.supersample > 1 else drawn
 
