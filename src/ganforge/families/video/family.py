@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from ganforge.data.clusters import clusters_for
 from ganforge.data.stream import BatchStream, prepare_images
 from ganforge.errors import GanforgeError
 from ganforge.families.base import EvalRequest, Family, Reply, Route, SampleRequest, TrainingContext
@@ -17,7 +18,6 @@ from ganforge.families.video.config import VideoConfig
 from ganforge.families.video.data import DATA_KINDS, build_clip_data
 from ganforge.families.video.evaluation import evaluate_video, format_video_report
 from ganforge.families.video.files import frame_strip, tile, write_gif
-from ganforge.families.video.glyphs import fitted_glyph_clusters
 from ganforge.families.video.metrics import METRIC_DESCRIPTIONS
 from ganforge.families.video.model import VideoModel, generate_clips, load_video_model
 from ganforge.families.video.nets import check_size
@@ -68,7 +68,7 @@ class VideoFamily(Family):
                 raise GanforgeError("model.glyph_steps trains the glyph of a warp run: use model.arch=warp, or "
                                     "--set model.glyph_steps=0")
             # a class-conditional glyph is conditioned on the class, an unconditional one on glyph clusters
-            clusters = 0 if config.model.conditional else fitted_glyph_clusters(config.model.glyph_clusters, len(data))
+            clusters = 0 if config.model.conditional else clusters_for(config.model.glyph_clusters, len(data))
             config = config.with_section("model", glyph_clusters=clusters)
         return config
 

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ganforge.data.clusters import cluster_labels, clusters_for
+from ganforge.data.clusters import cluster_labels
 from ganforge.families.video.metrics import centre_of_mass
 from ganforge.families.video.nets import ImageDiscriminator
 from ganforge.families.video.warp import WarpGenerator, glyph_dcgan
@@ -33,11 +33,6 @@ from ganforge.nets.dcgan import DCGANDiscriminator
 from ganforge.recipes.gan import MODE_SEEKING_EPS, mode_seeking_ratio
 
 GLYPH_SEED_OFFSET = 104_729  # keeps the glyph batches' stream apart from the run's other seeded streams
-
-
-def fitted_glyph_clusters(asked: int, n_clips: int) -> int:
-    """The glyph clusters a run of ``n_clips`` training clips makes (fewer than asked on small data)."""
-    return clusters_for(asked, n_clips)
 
 
 def cut_glyphs(frames: Tensor, side: int) -> Tensor:
@@ -70,10 +65,13 @@ class GlyphPhase:
                  betas: tuple[float, float], batch_size: int, mode_seeking: float, seed: int, loss: Any,
                  device: torch.device) -> None:
         glyphs = cut_glyphs(first_frames, generator.glyph)
-        k = generator.clusters  # fitted to the data by the family (``fitted_glyph_clusters``); 0 when conditional
-        labels = cluster_labels(glyphs, k, seed) if k else torch.zeros(len(glyphs), dtype=torch.long)
+        k = generator.clusters  # fitted to the data by the family (``clusters_for``); 0 when conditional
         if generator.num_classes:  # a class-conditional run: the glyph's condition is the clip's class
             labels = classes.long()
+        elif k:
+            labels = cluster_labels(glyphs, k, seed)
+        else:
+            labels = torch.zeros(len(glyphs), dtype=torch.long)
         if k:
             counts = torch.bincount(labels, minlength=k).double()
             generator.set_cluster_shares((counts / counts.sum()).to(generator.cluster_cdf.device))
