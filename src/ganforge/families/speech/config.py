@@ -57,9 +57,19 @@ class SpecganConfig(StrictModel):
     decode_power: float = Field(1.0, ge=0.5, le=3.0, description="making audio only: the magnitude is raised to "
                                 "this power before Griffin-Lim (above 1 sharpens it, as in Tacotron); 1: as is")
     griffin_lim_iters: int = Field(32, ge=1, le=1000, description="Griffin-Lim iterations when making audio")
+    decoder: Literal["griffin-lim", "voiced"] = Field(
+        "griffin-lim", description="making audio only: Griffin-Lim keeps the image's magnitude (a stripe-less "
+        "image comes back whispered); voiced reads it as an envelope and voices it with a pulse train at "
+        "voice_f0 (a channel vocoder; monotone)")
+    voice_f0: float = Field(160.0, ge=50, le=500, description="with decoder voiced: the pitch in Hz")
     truncation: float = Field(1.0, gt=0, le=1, description="sampling only: the noise is scaled by this factor "
                               "(the truncation trick: below 1, clips nearer the typical one of their class, less "
                               "varied); 1: plain N(0, 1) noise")
+
+    @property
+    def decode_f0(self) -> float:
+        """The voiced decoder's pitch, or 0 for Griffin-Lim (``SpecCodec.decode``'s ``voice_f0``)."""
+        return self.voice_f0 if self.decoder == "voiced" else 0.0
 
     @model_validator(mode="after")
     def _check(self) -> SpecganConfig:

@@ -39,6 +39,12 @@ def score(classifier: DigitClassifier, audio: torch.Tensor, labels: torch.Tensor
     return {k: round(v, 4) if math.isfinite(v) else None for k, v in out.items()}
 
 
+def decoder_name(model: SpeechModel) -> str:
+    if model.voice_f0 > 0:
+        return f"voiced decoder at {model.voice_f0:g} Hz"
+    return f"Griffin-Lim {model.griffin_lim_iters} iterations"
+
+
 def evaluate_digits(model: SpeechModel, config: SpeechConfig, request: EvalRequest, source: str) -> dict[str, Any]:
     classifier = load_classifier(request.weights or config.eval.classifier)
     if tuple(model.classes) != classifier.classes:
@@ -75,8 +81,7 @@ def evaluate_digits(model: SpeechModel, config: SpeechConfig, request: EvalReque
         "classifier_input": f"{classifier.rate} Hz, {classifier.samples} samples (centred), log-|STFT| "
                             f"n_fft={classifier.codec.n_fft} hop={classifier.codec.hop}",
         "source": f"{source} ({'EMA generator' if model.ema else 'generator'}, seed {request.seed}, noise x "
-                  f"{model.truncation:g}, Griffin-Lim {model.griffin_lim_iters} iterations, magnitude power "
-                  f"{model.decode_power:g})",
+                  f"{model.truncation:g}, {decoder_name(model)}, magnitude power {model.decode_power:g})",
         "generated": n,
         "requested_labels": "balanced: 0, 1, ..., 9, 0, ...",
         "reference": f"{against} held-out voices ({len(held)} clips)",

@@ -110,7 +110,8 @@ class SpeechFamily(Family):
 
         def render() -> AudioClips:
             model = SpeechModel(recipe.sampler, data.codec, classes, config.data.sample_rate,
-                                config.model.griffin_lim_iters, decode_power=config.model.decode_power)
+                                config.model.griffin_lim_iters, decode_power=config.model.decode_power,
+                                voice_f0=config.model.decode_f0)
             was_training = recipe.sampler.training
             recipe.sampler.eval()
             clips = model.clips(len(classes), PREVIEW_SEED)  # one of each class, in order

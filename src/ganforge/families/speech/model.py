@@ -39,6 +39,7 @@ class SpeechModel:
     ema: bool = True
     truncation: float = 1.0  # the sampling noise is scaled by this (the truncation trick)
     decode_power: float = 1.0  # the magnitude is raised to this power before Griffin-Lim
+    voice_f0: float = 0.0  # above 0: the voiced decoder at this pitch instead of Griffin-Lim
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -69,9 +70,10 @@ class SpeechModel:
     @torch.no_grad()
     def generate(self, n: int, seed: int, class_index: int | None = None, chunk: int = 64
                  ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``n`` clips [n, T] (Griffin-Lim audio, peak-normalized to 0.9) and their labels."""
+        """``n`` clips [n, T] (decoded audio, peak-normalized to 0.9) and their labels."""
         images, labels = self.spectrograms(n, seed, class_index)
-        parts = [self.codec.decode(images[i : i + chunk], self.griffin_lim_iters, seed + i, self.decode_power)
+        parts = [self.codec.decode(images[i : i + chunk], self.griffin_lim_iters, seed + i, self.decode_power,
+                                   self.voice_f0)
                  for i in range(0, n, chunk)]
         audio = torch.cat(parts)
         peak = audio.abs().amax(dim=1, keepdim=True).clamp(min=1e-4)
@@ -94,4 +96,4 @@ def load_speech_model(model: SpecganConfig, state: dict[str, Any], device: torch
     generator.load_state_dict(recipe["ema"]["model"] if use_ema else recipe["generator"])
     return SpeechModel(generator.to(device).eval(), codec, classes, int(state["sample_rate"]),
                        model.griffin_lim_iters, source, use_ema, truncation=model.truncation,
-                       decode_power=model.decode_power)
+                       decode_power=model.decode_power, voice_f0=model.decode_f0)

@@ -1,7 +1,8 @@
 """Waveforms <-> normalized log-magnitude spectrogram images, as SpecGAN uses them: |STFT| without the Nyquist
 bin (or ``n_mels`` mel bands of it), log, per-frequency standardization (statistics of the training clips),
-clipped at 3 standard deviations and scaled to [-1, 1]; back to audio with Griffin-Lim (mel images are first
-spread back over the linear bins through the filterbank's transpose)."""
+clipped at 3 standard deviations and scaled to [-1, 1]; back to audio with Griffin-Lim or a pulse-excited
+source-filter decoder (mel images are first spread back over the linear bins through the filterbank's
+transpose)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import torch
 from torch import Tensor
 
 from ganforge.families.speech.audio import griffin_lim, magnitude, mel_filterbank
+from ganforge.families.speech.voicing import voiced_decode
 
 LOG_FLOOR = 1e-3
 CLIP_STD = 3.0
@@ -58,10 +60,10 @@ class SpecCodec:
         x = (logs - mean[:, None]) / (CLIP_STD * std[:, None])
         return x.clamp(-1.0, 1.0)[:, None]
 
-    def decode(self, images: Tensor, iters: int = 32, seed: int = 0, power: float = 1.0) -> Tensor:
-        """Images [B, 1, bins, frames] -> audio [B, frames * hop] (Griffin-Lim from a seeded phase). ``power``
-        above 1 sharpens the magnitude before Griffin-Lim (|S| ** power, as Tacotron does: peaks stand out
-        more from the noise between them)."""
+    def magnitudes(self, images: Tensor, power: float = 1.0) -> Tensor:
+        """Images [B, 1, bins, frames] -> linear magnitudes [B, n_fft / 2 + 1, frames + 1] (the frames + 1
+        centred frames span frames * hop samples). ``power`` above 1 sharpens the magnitude (|S| ** power, as
+        Tacotron does before Griffin-Lim: peaks stand out more from the noise between them)."""
         mean, std = self.mean.to(images.device), self.std.to(images.device)
         logs = images[:, 0].float() * CLIP_STD * std[:, None] + mean[:, None]
         mag = (torch.exp(logs) - LOG_FLOOR).clamp(min=0)  # the floor back to silence
@@ -73,7 +75,16 @@ class SpecCodec:
             mag = inverse.to(mag.device) @ mag
         else:
             mag = torch.cat([mag, torch.zeros_like(mag[:, :1])], dim=1)  # the Nyquist bin
-        mag = torch.cat([mag, mag[..., -1:]], dim=2)  # frames + 1 centred frames span frames * hop samples
+        return torch.cat([mag, mag[..., -1:]], dim=2)
+
+    def decode(self, images: Tensor, iters: int = 32, seed: int = 0, power: float = 1.0, voice_f0: float = 0.0
+               ) -> Tensor:
+        """Images [B, 1, bins, frames] -> audio [B, frames * hop]: Griffin-Lim from a seeded phase, or with
+        ``voice_f0`` > 0 the source-filter decoder of ``voicing.py`` (the image as an envelope, voiced by a
+        pulse train at that pitch; ``iters`` unused)."""
+        mag = self.magnitudes(images, power)
+        if voice_f0 > 0:
+            return voiced_decode(mag, self.n_fft, self.hop, self.rate, self.samples, voice_f0, seed)
         return griffin_lim(mag, self.n_fft, self.hop, iters, seed=seed, length=self.samples)
 
     def state(self) -> dict[str, Any]:
