@@ -57,7 +57,7 @@ def voiced_decode(mag: Tensor, n_fft: int, hop: int, rate: int, length: int, f0:
     batch, bins, frames = mag.shape
     envelope = smooth_over_frequency(mag.float(), SMOOTH_BINS)
     span = hop * (frames - 1)
-    pulses = flat_spectrum(pulse_train(span, f0, rate, mag.device).expand(batch, span), n_fft, hop, frames)
+    pulses = flat_spectrum(pulse_train(span, f0, rate, mag.device)[None], n_fft, hop, frames)  # [1, F, T]: one for all
     generator = torch.Generator().manual_seed(seed)
     noise = flat_spectrum(torch.randn(batch, span, generator=generator).to(mag.device), n_fft, hop, frames)
     freqs = torch.arange(bins, device=mag.device) * (rate / n_fft)
