@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ganforge.data.diffaugment import cutout, diff_augment, translation
+from ganforge.data.diffaugment import cutout, diff_augment, time_shift, translation
 from ganforge.errors import GanforgeError
 
 
@@ -16,6 +16,16 @@ def test_translation_moves_content_by_at_most_the_ratio():
     assert (positions - 8).abs().max() == 2
     assert len({tuple(p.tolist()) for p in positions}) > 10  # per-sample shifts
     assert torch.equal(y.sum(dim=(1, 2, 3)), torch.ones(64))
+
+
+def test_time_shift_moves_content_sideways_only():
+    torch.manual_seed(0)
+    x = torch.zeros(64, 1, 16, 16)
+    x[:, :, 5, 8] = 1.0  # a spectrogram's band 5 at frame 8
+    positions = (time_shift(x)[:, 0] == 1).nonzero()[:, 1:]
+    assert len(positions) == 64
+    assert (positions[:, 0] == 5).all()  # the band (frequency) never moves
+    assert (positions[:, 1] - 8).abs().max() == 2 and len(set(positions[:, 1].tolist())) == 5
 
 
 def test_cutout_zeros_a_square_per_image():

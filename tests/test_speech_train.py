@@ -82,6 +82,11 @@ def test_spoken_digits_evaluation_and_route(digits_run: Path) -> None:
     assert results["real_vs_real"]["digit_accuracy"] > 0.8 > results["noise"]["digit_accuracy"]
     assert results["real_vs_real"]["digit_fd"] < results["noise"]["digit_fd"]
     assert "accuracy" in loaded.family.report(results)
+    digits = results["generated_by_digit"]
+    assert list(digits) == list(loaded.model.classes) and sum(d["clips"] for d in digits.values()) == 20
+    mean = sum(d["accuracy"] * d["clips"] for d in digits.values()) / 20
+    assert mean == pytest.approx(results["generated"]["digit_accuracy"], abs=1e-3)
+    assert "by digit: zero" in loaded.family.report(results)
     route = {r.name: r for r in loaded.family.routes()}["generate"]
     reply = route.handler(loaded.model, route.request.model_validate({"n": 1, "seed": 1, "class": 7}))
     assert reply.media_type == "audio/wav" and reply.body[:4] == b"RIFF"
@@ -129,6 +134,21 @@ def test_vocoder_resume_is_exact(env: Path, vocoder_run: Path) -> None:
     resumed = torch.load(half / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
     for key, value in whole.items():
         torch.testing.assert_close(resumed[key], value, rtol=0, atol=0)
+
+
+def test_spoken_digits_resume_is_exact_with_diffaugment(env: Path, digits_run: Path) -> None:
+    config = load_config("spoken-digits", overrides=DIGITS)
+    assert config.data.diffaugment == ["time_shift"]  # the preset's: its random shifts must resume exactly too
+    half = train(config, env / "digits-half", steps=2, progress=False)
+    resume(half, 4, progress=False)
+    whole = torch.load(digits_run / "checkpoints" / "last.pt", weights_only=True)["recipe"]
+    resumed = torch.load(half / "checkpoints" / "last.pt", weights_only=True)["recipe"]
+    for part in ("generator", "discriminator"):
+        for key, value in whole[part].items():
+            torch.testing.assert_close(resumed[part][key], value, rtol=0, atol=0)
+    with pytest.raises(GanforgeError, match="DiffAugment op"):
+        train(load_config("spoken-digits", overrides=[*DIGITS, "data.diffaugment=[warp]"]), env / "bad-aug",
+              progress=False)
 
 
 def test_bad_configs_are_refused(env: Path) -> None:

@@ -39,10 +39,10 @@ def contrast(x: Tensor) -> Tensor:
     return (x - mean) * _uniform(x, 0.5, 1.5) + mean
 
 
-def translation(x: Tensor, ratio: float = 0.125) -> Tensor:
-    """Shift each image by up to ``ratio`` of its size, filling with zeros."""
+def translation(x: Tensor, ratio: float = 0.125, vertical: bool = True) -> Tensor:
+    """Shift each image by up to ``ratio`` of its size, filling with zeros (``vertical`` False: sideways only)."""
     batch, _, height, width = x.shape
-    max_dy, max_dx = int(height * ratio + 0.5), int(width * ratio + 0.5)
+    max_dy, max_dx = int(height * ratio + 0.5) if vertical else 0, int(width * ratio + 0.5)
     dy = torch.randint(-max_dy, max_dy + 1, (batch, 1, 1), device=x.device)
     dx = torch.randint(-max_dx, max_dx + 1, (batch, 1, 1), device=x.device)
     rows = torch.arange(height, device=x.device).view(1, -1, 1)
@@ -52,6 +52,12 @@ def translation(x: Tensor, ratio: float = 0.125) -> Tensor:
     padded = F.pad(x, [1, 1, 1, 1]).permute(0, 2, 3, 1)
     index = torch.arange(batch, device=x.device).view(-1, 1, 1)
     return padded[index, rows, cols].permute(0, 3, 1, 2).contiguous()
+
+
+def time_shift(x: Tensor) -> Tensor:
+    """Translation along the width only: for spectrograms [B, 1, bands, frames], a shift in time; a shift in
+    frequency would move the formants, which say which word it is."""
+    return translation(x, vertical=False)
 
 
 def cutout(x: Tensor, ratio: float = 0.5) -> Tensor:
@@ -69,6 +75,7 @@ def cutout(x: Tensor, ratio: float = 0.5) -> Tensor:
 DIFFAUGMENT_OPS: dict[str, tuple[Callable[[Tensor], Tensor], ...]] = {
     "color": (brightness, saturation, contrast),
     "translation": (translation,),
+    "time_shift": (time_shift,),
     "cutout": (cutout,),
 }
 

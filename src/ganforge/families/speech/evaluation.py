@@ -39,6 +39,22 @@ def score(classifier: DigitClassifier, audio: torch.Tensor, labels: torch.Tensor
     return {k: round(v, 4) if math.isfinite(v) else None for k, v in out.items()}
 
 
+def by_digit(classifier: DigitClassifier, audio: torch.Tensor, labels: torch.Tensor) -> dict[str, dict[str, Any]]:
+    """For each requested digit: the share heard as it, and the answer heard most often instead (failures are
+    digit-specific: a run can say "one" for most of its "three"s while its other digits are right)."""
+    predicted = classifier.run(audio)[0].argmax(1)
+    out: dict[str, dict[str, Any]] = {}
+    for index, name in enumerate(classifier.classes):
+        heard = predicted[labels == index]
+        if len(heard) == 0:
+            continue
+        wrong = heard[heard != index]
+        instead = classifier.classes[int(wrong.mode().values)] if len(wrong) else None
+        out[name] = {"accuracy": round(float((heard == index).float().mean()), 4), "clips": len(heard),
+                     "most_heard_instead": instead}
+    return out
+
+
 def decoder_name(model: SpeechModel) -> str:
     if model.voice_f0 > 0:
         return f"voiced decoder at {model.voice_f0:g} Hz"
@@ -75,6 +91,7 @@ def evaluate_digits(model: SpeechModel, config: SpeechConfig, request: EvalReque
         "real_vs_real": {**score(classifier, real[second], real_labels[second],
                                  real_feats[first].numpy().astype(np.float64))},
         "noise": score(classifier, noise, fake_labels, reference),
+        "generated_by_digit": by_digit(classifier, fake, fake_labels),
     }
     results["protocol"] = {
         "classifier": classifier.version,
@@ -99,6 +116,11 @@ def format_report(results: dict[str, Any]) -> str:
         r = results[key]
         cells = [_show(r.get(k)) for k in ("digit_accuracy", "digit_is", "digit_fd")]
         lines.append(f"{label:<14} {cells[0]:>9} {cells[1]:>8} {cells[2]:>10}")
+    digits = results.get("generated_by_digit", {})
+    if digits:
+        lines.append("generated, by digit: " + ", ".join(
+            f"{name} {d['accuracy']:.2f}" + (f" (as {d['most_heard_instead']})" if d["accuracy"] < 0.8 else "")
+            for name, d in digits.items()))
     p = results["protocol"]
     lines.append(f"classifier {p['classifier']}; {p['generated']} generated clips vs {p['reference']}")
     return "\n".join(lines)

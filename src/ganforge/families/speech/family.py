@@ -85,7 +85,7 @@ class SpeechFamily(Family):
         generator, discriminator = build_networks(config.model, data.codec.frames, config.model.num_classes)
         aux = config.model.d_cond in ("acgan", "both")
         recipe = build_gan_recipe(generator, discriminator, config.model.z_dim, config.loss, config.optim,
-                                  config.train, device, aux_classes=aux)
+                                  config.train, device, config.data.diffaugment, aux_classes=aux)
         if aux and not config.loss.aux_fakes:  # one process only (no DDP): the pair is not re-wrapped later
             recipe.d_pair = RealClassesOnly(recipe.d_pair)
         return recipe
