@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from train_helpers import assert_same_state, checkpoint_of
 
 from ganforge.errors import GanforgeError
 from ganforge.families import FAMILY_MODULES, load_config
@@ -130,10 +131,7 @@ def test_vocoder_resume_is_exact(env: Path, vocoder_run: Path) -> None:
     config = load_config("vocoder-hifigan", overrides=VOCODER)
     half = train(config, env / "half", steps=2, progress=False)
     resume(half, 4, progress=False)
-    whole = torch.load(vocoder_run / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
-    resumed = torch.load(half / "checkpoints" / "last.pt", weights_only=True)["recipe"]["generator"]
-    for key, value in whole.items():
-        torch.testing.assert_close(resumed[key], value, rtol=0, atol=0)
+    assert_same_state(checkpoint_of(half)["recipe"]["generator"], checkpoint_of(vocoder_run)["recipe"]["generator"])
 
 
 def test_spoken_digits_resume_is_exact_with_diffaugment(env: Path, digits_run: Path) -> None:
@@ -141,11 +139,9 @@ def test_spoken_digits_resume_is_exact_with_diffaugment(env: Path, digits_run: P
     assert config.data.diffaugment == ["time_shift"]  # the preset's: its random shifts must resume exactly too
     half = train(config, env / "digits-half", steps=2, progress=False)
     resume(half, 4, progress=False)
-    whole = torch.load(digits_run / "checkpoints" / "last.pt", weights_only=True)["recipe"]
-    resumed = torch.load(half / "checkpoints" / "last.pt", weights_only=True)["recipe"]
+    whole, resumed = checkpoint_of(digits_run)["recipe"], checkpoint_of(half)["recipe"]
     for part in ("generator", "discriminator"):
-        for key, value in whole[part].items():
-            torch.testing.assert_close(resumed[part][key], value, rtol=0, atol=0)
+        assert_same_state(resumed[part], whole[part], part)
     with pytest.raises(GanforgeError, match="DiffAugment op"):
         train(load_config("spoken-digits", overrides=[*DIGITS, "data.diffaugment=[warp]"]), env / "bad-aug",
               progress=False)

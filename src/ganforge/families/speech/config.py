@@ -86,7 +86,7 @@ class DigitsDataConfig(AudioDataConfig):
     sample_rate: int = Field(8000, ge=4000, le=48000, description="Hz; other rates are resampled")
     segment: int = Field(8192, ge=256, description="samples per clip (longer clips are cut, shorter padded)")
     diffaugment: list[str] = Field(default_factory=list, description="DiffAugment of every spectrogram D sees "
-                                   "(real and generated alike): translation, cutout")
+                                   "(real and generated alike): time_shift (time only), translation, cutout")
 
 
 class SpeechLossConfig(LossConfig):

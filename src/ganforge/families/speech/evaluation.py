@@ -28,10 +28,15 @@ SPLITS = 5
 def score(classifier: DigitClassifier, audio: torch.Tensor, labels: torch.Tensor, reference: np.ndarray | None
           ) -> dict[str, float]:
     """Accuracy, IS-like score and (when ``reference`` features are given) the Frechet distance of ``audio``."""
+    return score_outputs(*classifier.run(audio), labels, reference)
+
+
+def score_outputs(logits: torch.Tensor, feats: torch.Tensor, labels: torch.Tensor, reference: np.ndarray | None
+                  ) -> dict[str, float]:
+    """``score`` from the classifier's logits and features, when they are needed for more than one report."""
     from ganforge.metrics.frechet import frechet_distance
     from ganforge.metrics.inception_score import inception_score
 
-    logits, feats = classifier.run(audio)
     out = {"digit_accuracy": float((logits.argmax(1) == labels).float().mean()),
            "digit_is": inception_score(logits, splits=max(1, min(SPLITS, len(logits) // 50)))[0]}
     if reference is not None:
@@ -39,17 +44,16 @@ def score(classifier: DigitClassifier, audio: torch.Tensor, labels: torch.Tensor
     return {k: round(v, 4) if math.isfinite(v) else None for k, v in out.items()}
 
 
-def by_digit(classifier: DigitClassifier, audio: torch.Tensor, labels: torch.Tensor) -> dict[str, dict[str, Any]]:
+def by_digit(classes: tuple[str, ...], predicted: torch.Tensor, labels: torch.Tensor) -> dict[str, dict[str, Any]]:
     """For each requested digit: the share heard as it, and the answer heard most often instead (failures are
     digit-specific: a run can say "one" for most of its "three"s while its other digits are right)."""
-    predicted = classifier.run(audio)[0].argmax(1)
     out: dict[str, dict[str, Any]] = {}
-    for index, name in enumerate(classifier.classes):
+    for index, name in enumerate(classes):
         heard = predicted[labels == index]
         if len(heard) == 0:
             continue
         wrong = heard[heard != index]
-        instead = classifier.classes[int(wrong.mode().values)] if len(wrong) else None
+        instead = classes[int(wrong.mode().values)] if len(wrong) else None
         out[name] = {"accuracy": round(float((heard == index).float().mean()), 4), "clips": len(heard),
                      "most_heard_instead": instead}
     return out
@@ -86,12 +90,13 @@ def evaluate_digits(model: SpeechModel, config: SpeechConfig, request: EvalReque
     fake = classifier.prepare(list(fake_audio), model.rate)
     noise = torch.randn(n, classifier.samples, generator=torch.Generator().manual_seed(request.seed)) * 0.3
     reference = real_feats.numpy().astype(np.float64)
+    fake_logits, fake_feats = classifier.run(fake)
     results: dict[str, Any] = {
-        "generated": score(classifier, fake, fake_labels, reference),
+        "generated": score_outputs(fake_logits, fake_feats, fake_labels, reference),
         "real_vs_real": {**score(classifier, real[second], real_labels[second],
                                  real_feats[first].numpy().astype(np.float64))},
         "noise": score(classifier, noise, fake_labels, reference),
-        "generated_by_digit": by_digit(classifier, fake, fake_labels),
+        "generated_by_digit": by_digit(classifier.classes, fake_logits.argmax(1), fake_labels),
     }
     results["protocol"] = {
         "classifier": classifier.version,
