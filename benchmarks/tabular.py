@@ -7,7 +7,8 @@
 Every (method, table, seed) is fitted in its own process (one torch thread) so that its fit time and peak
 memory (max RSS) are its own; all methods of a seed get the same training rows and are scored on the same
 held-out rows with the metrics of `ganforge eval` (column shapes, pair trends, ML efficacy, DCR).
-Equal epochs: ganforge steps = epochs x max(training rows // batch size, 1), ctgan's steps per epoch.
+Equal epochs: the critic reads as many batches as ctgan's (ganforge steps = epochs x max(training rows //
+batch size, 1) // optim.n_critic). ``ganforge@preset``: the preset as shipped (its own train.steps).
 Equal time: ganforge again, its steps scaled to take ctgan's measured fit CPU time (``--equal-time``; CPU
 seconds of the one-thread process, since wall time on a shared machine depends on the neighbours).
 ganforge's child gets the table's ML-efficacy target as ``eval.target`` (used only if the preset turns on
@@ -130,9 +131,11 @@ def compare(args: argparse.Namespace) -> None:
             train_csv = folder / "train.csv"
             write_csv(data.train, train_csv)
             n = len(data.train)
-            steps = args.epochs * max(n // BATCH, 1)
+            # equal epochs = equal batches read by the critic: ganforge's reads optim.n_critic per step,
+            # ctgan's one per step (its discriminator_steps=1)
+            steps = args.epochs * max(n // BATCH, 1) // config.optim.n_critic
             discrete = [c.name for c in data.schema.modelled if c.discrete]
-            plan = [(m, steps) for m in args.methods]
+            plan = [(m, config.train.steps if m == "ganforge@preset" else steps) for m in args.methods]
             for method, method_steps in plan + ([("ganforge@ctgan-time", 0)] if args.equal_time else []):
                 if (table, seed, method) in done:
                     continue
@@ -245,7 +248,8 @@ def main() -> None:
     parser.add_argument("--tables", nargs="+", default=["fair", "anes96"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--methods", nargs="+", default=["ganforge", "ctgan", "copula"])
+    parser.add_argument("--methods", nargs="+", default=["ganforge", "ctgan", "copula", "ganforge@preset"],
+                        help="ganforge@preset: the preset's own train.steps")
     parser.add_argument("--equal-time", action="store_true", help="also ganforge at ctgan's fit time")
     parser.add_argument("--ctgan-python", default=os.environ.get("CTGAN_PYTHON", ""))
     parser.add_argument("--out", default="")

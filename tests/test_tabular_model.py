@@ -113,3 +113,31 @@ def test_target_classifier_needs_a_target(tmp_path):
     config = load_config("tabular-ctgan", overrides=[f"data.name=table:{path}", *TINY[:-1], "train.steps=1"])
     with pytest.raises(GanforgeError, match="loss.target_weight needs a modelled target column"):
         train(config, tmp_path / "r", progress=False)
+
+
+def test_chained_heads_read_the_levels_drawn_before(transform):
+    from ganforge.families.tabular.nets import TableGenerator, hard_activation
+
+    torch.manual_seed(0)
+    spans = transform.spans
+    chained = TableGenerator(8, transform.cond_width, [16], spans, chained=True).eval()
+    z, cond = torch.randn(64, 8), torch.zeros(64, transform.cond_width)
+    group = spans.index(transform.cond_spans()[0])  # the first one-hot group; the rate spans come after it
+    later = transform.column_spans["rate"][-1]
+    assert later > group
+    outputs = []
+    for level in range(3):
+        raw, rows = chained(z, cond, hard_activation(torch.Generator().manual_seed(1), {group: level}))
+        span = spans[group]
+        assert (rows[:, span.start + level] == 1).all() and rows[:, span.start: span.start + span.width].sum() == 64
+        outputs.append(raw)
+    before, after = spans[group].start + spans[group].width, spans[later].start
+    assert all(torch.equal(outputs[0][:, :before], o[:, :before]) for o in outputs)  # the spans drawn before
+    assert not torch.allclose(outputs[0][:, after:], outputs[1][:, after:])  # the later spans read the level
+
+    shared = TableGenerator(8, transform.cond_width, [16], spans).eval()
+    _, free = shared(z, cond, hard_activation(torch.Generator().manual_seed(1)))
+    _, forced = shared(z, cond, hard_activation(torch.Generator().manual_seed(1), {group: 2}))
+    others = torch.ones(free.shape[1], dtype=torch.bool)
+    others[spans[group].start: spans[group].start + spans[group].width] = False
+    assert torch.equal(free[:, others], forced[:, others])  # forcing one group leaves the other draws alone

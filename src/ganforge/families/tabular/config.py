@@ -36,6 +36,8 @@ class CTGANConfig(StrictModel):
     d_dims: list[int] = Field(default_factory=lambda: [256, 256], description="discriminator layer widths")
     pac: int = Field(10, ge=1, description="rows packed into one discriminator input (PacGAN)")
     dropout: float = Field(0.5, ge=0, lt=1, description="discriminator dropout")
+    chained_heads: bool = Field(False, description="each column's output head also reads the columns generated "
+                                "before it, so a row's levels are drawn together, not independently")
     tau: float = Field(0.2, gt=0, description="Gumbel-softmax temperature of generated one-hots in training")
     max_modes: int = Field(10, ge=1, le=50, description="Gaussian mixture components per continuous column")
     max_value_modes: int = Field(100, ge=0, le=1000, description="a numeric column with at most this many distinct "

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ganforge.errors import GanforgeError
-from ganforge.families.tabular.nets import TableGenerator, activate_hard
+from ganforge.families.tabular.nets import TableGenerator, hard_activation
 from ganforge.families.tabular.sampler import CondIndex, draw_conditions
 from ganforge.families.tabular.transform import TableTransform
 
@@ -86,6 +86,9 @@ def generate_matrix(model: TabularModel, n: int, seed: int, where: tuple[int, in
     device = next(generator.parameters()).device
     rng = torch.Generator().manual_seed(seed)
     index, transform = model.index, model.transform
+    forced = None
+    if where is not None:  # the asked level is set in the row itself, before the spans after it are drawn
+        forced = {transform.spans.index(transform.cond_spans()[where[0]]): where[1]}
     was_training = generator.training
     generator.eval()
     parts = []
@@ -99,13 +102,8 @@ def generate_matrix(model: TabularModel, n: int, seed: int, where: tuple[int, in
         else:
             cond = torch.zeros(size, index.cond_width)
             cond[:, int(index.offsets[where[0]]) + where[1]] = 1.0
-        raw = generator(z.to(device), cond.to(device)).float().cpu()
-        rows = activate_hard(raw, transform.spans, rng)
-        if where is not None:
-            span = transform.cond_spans()[where[0]]
-            rows[:, span.start: span.start + span.width] = 0.0
-            rows[:, span.start + where[1]] = 1.0
-        parts.append(rows)
+        _, rows = generator(z.to(device), cond.to(device), hard_activation(rng, forced))
+        parts.append(rows.float().cpu())
     generator.train(was_training)
     return torch.cat(parts).numpy()
 

@@ -1,14 +1,15 @@
 """CTGAN's networks and the activations of generated rows.
 
 The generator stacks residual layers (each concatenates its input to ``relu(bn(linear(x)))``) and ends in
-a linear layer with one output per column of the encoded matrix: raw values, turned into rows by
-``activate`` (tanh for mode offsets, Gumbel-softmax for one-hots). The discriminator sees ``pac`` rows
-(and their conditions) at once as one input (PacGAN), through linear + LeakyReLU + dropout layers.
+linear heads with one output per column of the encoded matrix: raw values, turned into rows by an
+activation (tanh for mode offsets, Gumbel-softmax for one-hots in training, a seeded draw at sampling).
+The discriminator sees ``pac`` rows (and their conditions) at once as one input (PacGAN), through
+linear + LeakyReLU + dropout layers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -27,22 +28,49 @@ class Residual(nn.Module):
         return torch.cat([F.relu(self.bn(self.fc(x))), x], dim=1)
 
 
-class TableGenerator(nn.Module):
-    """(noise, condition) -> raw encoded row."""
+Activation = Callable[[Tensor, int, Span], Tensor]
+"""Turns one span's raw outputs (with the span's index and layout) into that span's part of a row."""
 
-    def __init__(self, z_dim: int, cond_dim: int, dims: Sequence[int], data_dim: int) -> None:
+
+class TableGenerator(nn.Module):
+    """(noise, condition) -> raw encoded row and the row itself, through an ``Activation``.
+
+    With ``chained`` heads, each span's head also reads the activated spans before it (one Linear per span),
+    so the levels drawn for later columns can depend on the levels drawn for earlier ones. One shared head
+    (CTGAN's) makes every column's logits from the same hidden state only: the one-hots of a row are then
+    drawn independently of each other, and values that go together in the table (fair's ``affairs`` and
+    ``yrs_married``) are paired only as far as every softmax is sharp.
+    """
+
+    def __init__(self, z_dim: int, cond_dim: int, dims: Sequence[int], spans: Sequence[Span],
+                 chained: bool = False) -> None:
         super().__init__()
-        self.z_dim, self.cond_dim, self.data_dim = z_dim, cond_dim, data_dim
+        self.z_dim, self.cond_dim = z_dim, cond_dim
+        self.spans, self.chained = list(spans), chained
+        self.data_dim = sum(span.width for span in self.spans)
         layers: list[nn.Module] = []
         width = z_dim + cond_dim
         for out in dims:
             layers.append(Residual(width, out))
             width += out
         self.body = nn.Sequential(*layers)
-        self.head = nn.Linear(width, data_dim)
+        if chained:
+            self.heads = nn.ModuleList(nn.Linear(width + span.start, span.width) for span in self.spans)
+        else:
+            self.head = nn.Linear(width, self.data_dim)
 
-    def forward(self, z: Tensor, cond: Tensor) -> Tensor:
-        return self.head(self.body(torch.cat([z, cond], dim=1)))
+    def forward(self, z: Tensor, cond: Tensor, activation: Activation) -> tuple[Tensor, Tensor]:
+        hidden = self.body(torch.cat([z, cond], dim=1))
+        if not self.chained:
+            raw = self.head(hidden)
+            rows = [activation(raw[:, s.start: s.start + s.width], i, s) for i, s in enumerate(self.spans)]
+            return raw, torch.cat(rows, dim=1)
+        raws: list[Tensor] = []
+        rows = []
+        for i, (head, span) in enumerate(zip(self.heads, self.spans, strict=True)):
+            raws.append(head(torch.cat([hidden, *rows], dim=1)))
+            rows.append(activation(raws[-1], i, span))
+        return torch.cat(raws, dim=1), torch.cat(rows, dim=1)
 
 
 class PackedDiscriminator(nn.Module):
@@ -63,28 +91,30 @@ class PackedDiscriminator(nn.Module):
         return self.body(rows.reshape(-1, rows.shape[1] * self.pac))
 
 
-def activate(raw: Tensor, spans: Sequence[Span], tau: float) -> Tensor:
+def soft_activation(tau: float) -> Activation:
     """Training-time rows: tanh on offsets, Gumbel-softmax (temperature ``tau``) on each one-hot group."""
-    parts = []
-    for span in spans:
-        piece = raw[:, span.start: span.start + span.width]
-        parts.append(torch.tanh(piece) if span.kind == "tanh" else F.gumbel_softmax(piece, tau=tau))
-    return torch.cat(parts, dim=1)
+
+    def activation(piece: Tensor, index: int, span: Span) -> Tensor:
+        return torch.tanh(piece) if span.kind == "tanh" else F.gumbel_softmax(piece, tau=tau)
+
+    return activation
 
 
-def activate_hard(raw: Tensor, spans: Sequence[Span], generator: torch.Generator) -> Tensor:
+def hard_activation(generator: torch.Generator, forced: dict[int, int] | None = None) -> Activation:
     """Sampling-time rows: tanh on offsets, one level drawn from each softmax group (Gumbel-max with a
-    seeded ``generator``, so the same seed gives the same rows)."""
-    parts = []
-    for span in spans:
-        piece = raw[:, span.start: span.start + span.width]
+    seeded ``generator``, so the same seed gives the same rows). ``forced`` maps a span's index to the
+    level every row gets there (``--where``); the draw is still made, so other spans' draws do not move."""
+
+    def activation(piece: Tensor, index: int, span: Span) -> Tensor:
         if span.kind == "tanh":
-            parts.append(torch.tanh(piece))
-            continue
-        uniform = torch.rand(piece.shape, generator=generator, device=piece.device).clamp_(1e-10, 1 - 1e-10)
+            return torch.tanh(piece)
+        uniform = torch.rand(piece.shape, generator=generator).clamp_(1e-10, 1 - 1e-10).to(piece.device)
         choice = (piece - torch.log(-torch.log(uniform))).argmax(1)
-        parts.append(F.one_hot(choice, span.width).to(piece.dtype))
-    return torch.cat(parts, dim=1)
+        if forced is not None and index in forced:
+            choice = torch.full_like(choice, forced[index])
+        return F.one_hot(choice, span.width).to(piece.dtype)
+
+    return activation
 
 
 def packed_gradient_penalty(critic: PackedDiscriminator, real: Tensor, fake: Tensor) -> Tensor:

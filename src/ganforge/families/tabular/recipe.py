@@ -25,15 +25,16 @@ from ganforge.families.tabular.nets import (
     PackedDiscriminator,
     TableGenerator,
     TargetClassifier,
-    activate,
     cond_cross_entropy,
     packed_gradient_penalty,
+    soft_activation,
 )
 from ganforge.families.tabular.transform import Span, TableTransform
 
 
 def build_generator(config: TabularConfig, transform: TableTransform) -> TableGenerator:
-    return TableGenerator(config.model.z_dim, transform.cond_width, config.model.g_dims, transform.width)
+    model = config.model
+    return TableGenerator(model.z_dim, transform.cond_width, model.g_dims, transform.spans, model.chained_heads)
 
 
 class CTGANRecipe:
@@ -71,8 +72,8 @@ class CTGANRecipe:
         return self.ema.shadow if self.ema is not None else self.generator
 
     def _fake(self, cond: Tensor) -> tuple[Tensor, Tensor]:
-        raw = self.generator(torch.randn(cond.shape[0], self.z_dim, device=self.device), cond)
-        return raw, activate(raw, self.spans, self.tau)
+        return self.generator(torch.randn(cond.shape[0], self.z_dim, device=self.device), cond,
+                              soft_activation(self.tau))
 
     def train_step(self, batches: Sequence[tuple[Tensor, Tensor, Tensor, Tensor]]) -> dict[str, Tensor]:
         for real, cond, _, _ in batches:
