@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from train_helpers import SigintAt, assert_same_state, checkpoint_of
 
 from ganforge.errors import GanforgeError
 from ganforge.families import load_config
@@ -18,6 +19,7 @@ from ganforge.families.tabular.recipe import target_spans
 from ganforge.families.tabular.schema import infer_schema
 from ganforge.families.tabular.transform import TableTransform, fit_transform
 from ganforge.runs import resume, train
+from ganforge.training.trainer import TrainingInterrupted
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -102,6 +104,21 @@ def test_target_classifier_trains_and_resumes_exactly(tmp_path):
     logged = [json.loads(line) for line in (whole / "metrics.jsonl").read_text().splitlines()]
     losses = [r["target_loss"] for r in logged if "target_loss" in r]
     assert len(losses) == 4 and all(np.isfinite(losses))
+
+
+def test_lr_decay_resumes_exactly_after_an_interruption(tmp_path):
+    path = tmp_path / "rates.csv"
+    path.write_bytes(rates_csv())
+    config = load_config("tabular-ctgan", overrides=[f"data.name=table:{path}", *TINY[:-2], "train.steps=6",
+                                                     "optim.lr_decay=0.5"])
+    full = train(config, tmp_path / "full", progress=False)
+    with pytest.raises(TrainingInterrupted):
+        train(config, tmp_path / "cut", progress=False, callbacks=[SigintAt(step=3)])
+    resume(tmp_path / "cut", progress=False)
+    a, b = checkpoint_of(full), checkpoint_of(tmp_path / "cut")
+    assert_same_state(a["recipe"], b["recipe"])
+    assert a["recipe"]["lr_decay"]["schedulers"][0]["last_epoch"] == 6
+    assert a["recipe"]["opt_g"]["param_groups"][0]["lr"] == a["recipe"]["opt_d"]["param_groups"][0]["lr"] == 0.0
 
 
 def test_target_classifier_needs_a_target(tmp_path):

@@ -73,8 +73,8 @@ class OptimConfig(AdamConfig):
 
 
 class GANOptimConfig(OptimConfig):
-    """The optimizer section of the families trained by the shared GAN recipe (``build_gan_recipe``), which
-    also honours a learning-rate decay."""
+    """The optimizer section of recipes that also honour a learning-rate decay (the shared GAN recipe,
+    ``build_gan_recipe``, and others that build a ``LinearDecay``)."""
 
     lr_decay: float = Field(0.0, ge=0, le=1, description="decay both learning rates linearly to 0 over this last "
                             "share of the run's steps (0: constant; needs a step count, not --minutes)")

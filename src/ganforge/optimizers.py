@@ -7,6 +7,8 @@ from typing import Any
 
 import torch
 
+from ganforge.errors import GanforgeError
+
 
 def adam(params: Any, lr: float, betas: tuple[float, float], device: torch.device) -> torch.optim.Adam:
     """Adam with one fused kernel per parameter on the CPU and CUDA, multi-tensor (foreach) elsewhere."""
@@ -45,3 +47,14 @@ class LinearDecay:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for scheduler, saved in zip(self.schedulers, state["schedulers"], strict=True):
             scheduler.load_state_dict(saved)
+
+
+def build_lr_decay(optimizers: Sequence[torch.optim.Optimizer], share: float, steps: int,
+                   minutes: float | None) -> LinearDecay | None:
+    """The run's ``optim.lr_decay`` (``share``) as a ``LinearDecay``, or None when it is 0."""
+    if share <= 0:
+        return None
+    if minutes is not None:
+        raise GanforgeError("optim.lr_decay needs the run's length in steps: train with --steps, not --minutes "
+                            "(or --set optim.lr_decay=0)")
+    return LinearDecay(optimizers, steps, share)

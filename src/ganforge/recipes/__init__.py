@@ -10,9 +10,8 @@ from torch import nn
 from ganforge.config import GANOptimConfig, LossConfig, TrainConfig
 from ganforge.data.ada import AdaptiveAugment
 from ganforge.data.diffaugment import check_policy, diff_augment
-from ganforge.errors import GanforgeError
 from ganforge.losses import build_loss
-from ganforge.optimizers import LinearDecay, adam
+from ganforge.optimizers import adam, build_lr_decay
 from ganforge.recipes.gan import GANRecipe
 
 __all__ = ["GANRecipe", "build_gan_recipe"]
@@ -43,12 +42,7 @@ def build_gan_recipe(
     adaptive = None
     if ada is not None and ada.enabled:
         adaptive = AdaptiveAugment(ada.policy, ada.target, ada.speed_kimg, ada.interval, device)
-    lr_decay = None
-    if optim.lr_decay > 0:
-        if train.minutes is not None:
-            raise GanforgeError("optim.lr_decay needs the run's length in steps: train with --steps, not --minutes "
-                                "(or --set optim.lr_decay=0)")
-        lr_decay = LinearDecay([g_optimizer, d_optimizer], train.steps, optim.lr_decay)
+    lr_decay = build_lr_decay([g_optimizer, d_optimizer], optim.lr_decay, train.steps, train.minutes)
     recipe = GANRecipe(
         generator,
         discriminator,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganforge.config import DataConfig, OptimConfig, RunConfig
+from ganforge.config import DataConfig, GANOptimConfig, RunConfig
 from ganforge.schema import StrictModel
 
 ColumnKind = Literal["continuous", "integer", "categorical", "boolean", "datetime", "constant", "id", "drop"]
@@ -56,8 +56,8 @@ class TabularLossConfig(StrictModel):
                                  "G's rows are pushed to agree with it; 0: off")
 
 
-class TabularOptimConfig(OptimConfig):
-    """Adam (CTGAN's settings by default), with weight decay."""
+class TabularOptimConfig(GANOptimConfig):
+    """Adam (CTGAN's settings by default), with weight decay and an optional learning-rate decay."""
 
     g_lr: float = Field(2e-4, gt=0)
     d_lr: float = Field(2e-4, gt=0)

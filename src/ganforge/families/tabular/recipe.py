@@ -30,6 +30,7 @@ from ganforge.families.tabular.nets import (
     soft_activation,
 )
 from ganforge.families.tabular.transform import Span, TableTransform
+from ganforge.optimizers import build_lr_decay
 
 
 def build_generator(config: TabularConfig, transform: TableTransform) -> TableGenerator:
@@ -63,6 +64,8 @@ class CTGANRecipe:
             self.classifier = TargetClassifier(transform.width, model.d_dims, self.target_span.width, hidden).to(device)
             self.opt_c = torch.optim.Adam(self.classifier.parameters(), lr=optim.d_lr, betas=optim.d_betas,
                                           weight_decay=optim.weight_decay)
+        self.lr_decay = build_lr_decay([self.opt_g, self.opt_d], optim.lr_decay, config.train.steps,
+                                       config.train.minutes)
         decay = config.train.ema_decay
         self.ema = EMA(self.generator, decay, config.train.ema_warmup) if decay > 0 else None
 
@@ -109,6 +112,8 @@ class CTGANRecipe:
         self.opt_g.step()
         if self.ema is not None:
             self.ema.update(self.generator)
+        if self.lr_decay is not None:
+            self.lr_decay.step()
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "wasserstein": wasserstein.detach(),
                 "gp": penalty.detach(), "cond_loss": condition.detach(), **logs}
 
@@ -121,6 +126,7 @@ class CTGANRecipe:
         return {"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
                 "ema": self.ema.state_dict() if self.ema is not None else None,
+                "lr_decay": self.lr_decay.state_dict() if self.lr_decay is not None else None,
                 **({"classifier": self.classifier.state_dict(), "opt_c": self.opt_c.state_dict()}
                    if self.classifier is not None and self.opt_c is not None else {})}
 
@@ -131,6 +137,8 @@ class CTGANRecipe:
         self.opt_d.load_state_dict(state["opt_d"])
         if self.ema is not None and state.get("ema") is not None:
             self.ema.load_state_dict(state["ema"])
+        if self.lr_decay is not None and state.get("lr_decay") is not None:
+            self.lr_decay.load_state_dict(state["lr_decay"])
         if self.classifier is not None and self.opt_c is not None and "classifier" in state:
             self.classifier.load_state_dict(state["classifier"])
             self.opt_c.load_state_dict(state["opt_c"])
