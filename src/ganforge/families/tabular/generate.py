@@ -88,7 +88,7 @@ def generate_matrix(model: TabularModel, n: int, seed: int, where: tuple[int, in
     index, transform = model.index, model.transform
     forced = None
     if where is not None:  # the asked level is set in the row itself, before the spans after it are drawn
-        forced = {transform.spans.index(transform.cond_spans()[where[0]]): where[1]}
+        forced = {transform.column_spans[transform.cond_columns[where[0]]][-1]: where[1]}
     was_training = generator.training
     generator.eval()
     parts = []

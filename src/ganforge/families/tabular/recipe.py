@@ -45,9 +45,8 @@ class CTGANRecipe:
                  target: str | None = None) -> None:
         model, optim = config.model, config.optim
         self.device = device
-        self.spans = transform.spans
         self.cond_spans = transform.cond_spans()
-        self.z_dim, self.tau = model.z_dim, model.tau
+        self.z_dim, self.activation = model.z_dim, soft_activation(model.tau)
         self.gp_weight, self.cond_weight = config.loss.gp_weight, config.loss.cond_weight
         self.batches_per_step = optim.n_critic
         self.generator = build_generator(config, transform).to(device)
@@ -75,8 +74,7 @@ class CTGANRecipe:
         return self.ema.shadow if self.ema is not None else self.generator
 
     def _fake(self, cond: Tensor) -> tuple[Tensor, Tensor]:
-        return self.generator(torch.randn(cond.shape[0], self.z_dim, device=self.device), cond,
-                              soft_activation(self.tau))
+        return self.generator(torch.randn(cond.shape[0], self.z_dim, device=self.device), cond, self.activation)
 
     def train_step(self, batches: Sequence[tuple[Tensor, Tensor, Tensor, Tensor]]) -> dict[str, Tensor]:
         for real, cond, _, _ in batches:
