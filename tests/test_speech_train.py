@@ -3,6 +3,7 @@ evaluation, the served routes and exact resume."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espea
 
 DIGITS = ["data.voices=6", "data.takes=1", "data.batch_size=8", "model.z_dim=8", "model.g_width=4",
           "model.d_width=4", "model.griffin_lim_iters=4", "train.steps=4", "train.log_every=2",
-          "train.sample_every=2", "train.checkpoint_every=2", "train.device=cpu"]
+          "train.sample_every=2", "train.checkpoint_every=2", "train.device=cpu", "eval.every=2",
+          "eval.during_n=10"]
 VOCODER = ["data.voices=6", "data.takes=1", "data.batch_size=2", "data.segment=1024", "model.channels=16",
            "model.kernels=[3]", "model.dilations=[[1]]", "model.periods=[2,3]", "model.period_channels=4",
            "model.scales=1", "model.scale_channels=8", "train.steps=4", "train.log_every=2", "train.sample_every=2",
@@ -93,6 +95,20 @@ def test_spoken_digits_evaluation_and_route(digits_run: Path) -> None:
     assert reply.media_type == "audio/wav" and reply.body[:4] == b"RIFF"
     picture = {r.name: r for r in loaded.family.routes()}["spectrogram"]
     assert picture.handler(loaded.model, route.request.model_validate({"n": 2})).body[:4] == b"\x89PNG"
+
+
+def test_evaluation_during_training_keeps_the_best_checkpoint_and_changes_no_training(env: Path, digits_run: Path
+                                                                                     ) -> None:
+    records = [json.loads(r) for r in (digits_run / "metrics.jsonl").read_text().splitlines() if r]
+    evals = [r for r in records if "eval_digit_accuracy" in r]
+    assert [r["step"] for r in evals] == [2, 4]
+    assert all(0 <= r["eval_digit_accuracy"] <= 1 and r["eval_digit_fd"] > 0 for r in evals)
+    first_best = max(evals, key=lambda r: r["eval_digit_accuracy"])  # ties keep the earlier checkpoint
+    best = load_run(digits_run, checkpoint="best")
+    assert best.step == first_best["step"] and best.checkpoint.name == "best.pt"
+    plain = train(load_config("spoken-digits", overrides=[*DIGITS, "eval.every=0"]), env / "no-eval", progress=False)
+    assert not (plain / "checkpoints" / "best.pt").exists()
+    assert_same_state(checkpoint_of(plain)["recipe"]["generator"], checkpoint_of(digits_run)["recipe"]["generator"])
 
 
 def test_vocoder_trains_and_keeps_the_length_when_vocoding(vocoder_run: Path, tmp_path: Path) -> None:

@@ -277,3 +277,30 @@ def test_captions_encoded_together_match_one_call_each():
     assert [t.shape for t in together] == [(4, 16), (3, 16), (9, 16)]
     for joint, (ids, lengths) in zip(together, batches, strict=True):
         torch.testing.assert_close(joint, encoder(ids, lengths), rtol=1e-5, atol=1e-6)
+
+
+def test_evaluation_during_training_keeps_the_best_checkpoint_and_changes_no_training(tiny_run, tmp_path):
+    import json
+
+    from ganforge.runs import load_run, train
+
+    run = train(tiny_config(tmp_path / "data", "eval.every=2"), tmp_path / "evaluated", progress=False)
+    records = [json.loads(r) for r in (run / "metrics.jsonl").read_text().splitlines() if r]
+    evals = [r for r in records if "eval_all_four" in r]
+    assert [r["step"] for r in evals] == [2, 4]
+    assert all(0 <= r["eval_shape"] <= 1 and r["eval_all_four"] <= r["eval_shape"] for r in evals)
+    first_best = max(evals, key=lambda r: r["eval_all_four"])  # ties keep the earlier checkpoint
+    assert load_run(run, checkpoint="best").step == first_best["step"]
+    a = torch.load(tiny_run / "checkpoints" / "last.pt", weights_only=True)["recipe"]
+    b = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["recipe"]
+    for key in ("generator", "encoder", "discriminator"):
+        for name, tensor in a[key].items():
+            assert torch.equal(tensor, b[key][name]), f"{key}.{name}"
+    with pytest.raises(GanforgeError, match="eval.every"):
+        captions = tmp_path / "captions"
+        captions.mkdir()
+        for i in range(4):
+            Image.new("RGB", (16, 16), (200, 10, 10)).save(captions / f"{i}.png")
+            (captions / f"{i}.txt").write_text("a red picture\n")
+        train(tiny_config(tmp_path / "data", "eval.every=2", f"data.name=captions:{captions}"), tmp_path / "c",
+              progress=False)

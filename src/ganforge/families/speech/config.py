@@ -99,6 +99,12 @@ class DigitsEvalConfig(SpeechEvalConfig):
     n: int = Field(500, ge=10, description="generated clips scored by `ganforge eval` (balanced over classes)")
     classifier: str | None = Field(None, description="digit classifier weights (.pt); None: the shipped "
                                    "spoken-digits-v1")
+    every: int = Field(0, ge=0, description="evaluate during training every N steps (the EMA generator, fixed "
+                       "noise; no held-out voice is used); 0: off")
+    during_n: int = Field(500, ge=10, description="clips per evaluation during training (balanced over classes)")
+    best: Literal["digit_accuracy", "digit_fd", "digit_is"] | None = Field(
+        "digit_accuracy", description="with eval.every: keep checkpoints/best.pt by this score of the evaluations "
+        "during training (digit_fd is against training voices there); None: no best")
 
 
 class SpeechConfig(RunConfig):

@@ -11,11 +11,12 @@ import numpy as np
 import torch
 
 from ganforge.errors import GanforgeError
-from ganforge.families.base import EvalRequest
+from ganforge.families.base import EvalRequest, TrainingContext
 from ganforge.families.speech.classifier import DigitClassifier, load_classifier
 from ganforge.families.speech.config import SpeechConfig
 from ganforge.families.speech.datasets import load_corpus
 from ganforge.families.speech.model import SpeechModel
+from ganforge.training.callbacks import Evaluation
 
 METRICS = {
     "digit_accuracy": "spoken digits: share of clips the classifier hears as the requested digit (higher is better)",
@@ -23,6 +24,8 @@ METRICS = {
     "digit_fd": "spoken digits: Frechet distance of digit-classifier features to held-out voices (lower is better)",
 }
 SPLITS = 5
+DURING_TRAINING_SEED = 104729  # the noise of evaluations during training: fixed, apart from `ganforge eval`'s
+REFERENCE_CLIPS = 1000  # training clips whose classifier features are the FD reference during training
 
 
 def score(classifier: DigitClassifier, audio: torch.Tensor, labels: torch.Tensor, reference: np.ndarray | None
@@ -112,6 +115,37 @@ def evaluate_digits(model: SpeechModel, config: SpeechConfig, request: EvalReque
         "is_splits": f"{SPLITS} (1 below 250 clips, at least 50 clips per split)",
     }
     return results
+
+
+def training_evaluation(context: TrainingContext) -> Evaluation:
+    """Every ``eval.every`` steps: accuracy, IS-like score and FD (against training clips: the held-out voices
+    stay for `ganforge eval`) of ``eval.during_n`` clips from the EMA generator and fixed noise, logged as
+    ``eval_*``; keeps ``checkpoints/best.pt`` by ``eval.best``. A run's accuracy swings from one checkpoint to
+    the next (a digit can be lost for a thousand steps and come back; docs/speech.md), so the last is not
+    always the best."""
+    config, data = context.config, context.data
+    settings = config.eval
+    with torch.random.fork_rng(devices=[]):  # building the network draws its initial weights: not from training's
+        classifier = load_classifier(settings.classifier)
+    if tuple(data.corpus.classes) != classifier.classes:
+        raise GanforgeError(f"eval.every needs the digit classifier's classes ({', '.join(classifier.classes)}); "
+                            f"{config.data.name} has {', '.join(data.corpus.classes)}: set eval.every=0")
+    corpus = data.corpus
+    training = np.flatnonzero(~corpus.held_out)
+    picked = training[np.linspace(0, len(training) - 1, min(REFERENCE_CLIPS, len(training))).astype(int)]
+    _, feats = classifier.run(classifier.prepare([corpus.clips[i] for i in picked], corpus.rate))
+    reference = feats.numpy().astype(np.float64)
+
+    def evaluate(generator: torch.nn.Module) -> dict[str, float]:
+        model = SpeechModel(generator, data.codec, classifier.classes, config.data.sample_rate,
+                            config.model.griffin_lim_iters, decode_power=config.model.decode_power,
+                            voice_f0=config.model.decode_f0)
+        audio, labels = model.generate(settings.during_n, DURING_TRAINING_SEED)
+        return score(classifier, classifier.prepare(list(audio), model.rate), labels, reference)
+
+    return Evaluation(context.recipe.sampler, evaluate, settings.every, settings.best, context.run.best_checkpoint,
+                      context.metrics_log, writer=context.writes,
+                      lower_is_better=settings.best not in ("digit_accuracy", "digit_is"))
 
 
 def format_report(results: dict[str, Any]) -> str:

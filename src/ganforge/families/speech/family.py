@@ -118,7 +118,12 @@ class SpeechFamily(Family):
             recipe.sampler.train(was_training)
             return clips
 
-        return [AudioPreview(context.run.samples, render, config.train.sample_every)]
+        callbacks: list[Any] = [AudioPreview(context.run.samples, render, config.train.sample_every)]
+        if config.eval.every:
+            from ganforge.families.speech.evaluation import training_evaluation
+
+            callbacks.append(training_evaluation(context))
+        return callbacks
 
     def checkpoint_info(self, config: SpeechConfig, data: SpeechData) -> dict[str, Any]:
         return {"codec": data.codec.state(), "classes": list(data.corpus.classes),

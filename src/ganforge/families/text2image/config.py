@@ -77,6 +77,12 @@ class Text2ImageOptimConfig(OptimConfig):
 class Text2ImageEvalConfig(StrictModel):
     repeats: int = Field(2, ge=1, description="images per evaluation prompt (432 prompts: every colour, shape, "
                          "size and position)")
+    every: int = Field(0, ge=0, description="shapes-captions: evaluate during training every N steps (one "
+                       "picture per seen-combination prompt, EMA networks, fixed noise; held-out combinations are "
+                       "not used); 0: off")
+    best: Literal["all_four", "shape", "colour", "size", "position"] | None = Field(
+        "all_four", description="with eval.every: keep checkpoints/best.pt by this accuracy on the seen "
+        "combinations; None: no best")
 
 
 class Text2ImageConfig(RunConfig):

@@ -19,6 +19,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ganforge.errors import GanforgeError
+from ganforge.families.base import TrainingContext
 from ganforge.families.text2image.captions import canonical_caption
 from ganforge.families.text2image.classifier import (
     FEATURE_DIM,
@@ -33,9 +35,11 @@ from ganforge.families.text2image.model import TextImageModel, draw
 from ganforge.families.text2image.scenes import ATTRIBUTES, COLOURS, HELD_OUT, POSITIONS, SHAPES, SIZES, single_scene
 from ganforge.families.text2image.words import encode_prompts
 from ganforge.metrics.frechet import frechet_distance
+from ganforge.training.callbacks import Evaluation
 
 EVAL_RENDER_SEED = "shapes-captions-eval"
 ROWS = ("generated", "reference_real", "reference_shuffled")
+DURING_TRAINING_SEED = 104729  # the noise of evaluations during training: fixed, apart from `ganforge eval`'s
 
 
 @lru_cache(maxsize=4)  # rendering 864 pictures takes seconds; callers do not modify the tensors
@@ -97,6 +101,36 @@ def evaluate_prompts(model: TextImageModel, repeats: int, seed: int) -> dict[str
         "shuffled": "the same generator and noise with the prompts permuted; scored against the asked attributes",
     }
     return results
+
+
+def training_evaluation(context: TrainingContext) -> Evaluation:
+    """Every ``eval.every`` steps: attribute accuracy of one picture per seen-combination prompt (the EMA
+    networks, fixed noise), logged as ``eval_*``; keeps ``checkpoints/best.pt`` by ``eval.best``. The held-out
+    combinations stay out of the choice. A run's shape score moves by several points from one checkpoint to
+    the next (docs/text2image.md), so the last is not always the best."""
+    config, data = context.config, context.data
+    if data.name != "shapes-captions":
+        raise GanforgeError(f"eval.every scores the shapes-captions prompts; {data.name} has no attribute "
+                            "classifier: set eval.every=0")
+    size = classifier_size(config.data.size)
+    prompts, _, labels, held = prompt_set(1, size=size)
+    seen = [p for p, h in zip(prompts, held.tolist(), strict=True) if not h]
+    ids, lengths, _ = encode_prompts(seen, data.vocab, config.model.max_words, warn=False)
+    with torch.random.fork_rng(devices=[]):  # building the network draws its initial weights: not from training's
+        classifier = load_classifier(context.device, input_size=size)
+    generator, encoder = context.recipe.sampler
+
+    def evaluate(_: torch.nn.Module) -> dict[str, float]:
+        was_training = encoder.training
+        encoder.eval()
+        with torch.no_grad():
+            images = draw(generator, encoder, ids, lengths, DURING_TRAINING_SEED)
+            predicted = classify(classifier, images)
+        encoder.train(was_training)
+        return accuracy(predicted, labels[~held], torch.ones(len(seen), dtype=torch.bool))
+
+    return Evaluation(generator, evaluate, config.eval.every, config.eval.best, context.run.best_checkpoint,
+                      context.metrics_log, writer=context.writes, lower_is_better=False)
 
 
 def format_results(results: dict[str, Any]) -> str:

@@ -115,7 +115,10 @@ class Text2ImageFamily(Family):
             generator.train(modes[0]), encoder.train(modes[1])
             return [save_grid(images, stem.with_suffix(".png"), columns)]
 
-        return [Preview(context.run.samples, write, context.config.train.sample_every)]
+        callbacks: list[Any] = [Preview(context.run.samples, write, context.config.train.sample_every)]
+        if context.config.eval.every:
+            callbacks.append(evaluation.training_evaluation(context))
+        return callbacks
 
     def checkpoint_info(self, config: Text2ImageConfig, data: CaptionedImages) -> dict[str, Any]:
         return {"vocab": list(data.vocab.words), "data_name": data.name, "image_shape": list(data.image_shape)}
