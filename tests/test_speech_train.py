@@ -106,8 +106,12 @@ def test_evaluation_during_training_keeps_the_best_checkpoint_and_changes_no_tra
     first_best = max(evals, key=lambda r: r["eval_digit_accuracy"])  # ties keep the earlier checkpoint
     best = load_run(digits_run, checkpoint="best")
     assert best.step == first_best["step"] and best.checkpoint.name == "best.pt"
+    assert RunFolder(digits_run).checkpoint_file("auto").name == "best.pt"  # the CLI's default
     plain = train(load_config("spoken-digits", overrides=[*DIGITS, "eval.every=0"]), env / "no-eval", progress=False)
     assert not (plain / "checkpoints" / "best.pt").exists()
+    assert RunFolder(plain).checkpoint_file("auto").name == "last.pt"
+    with pytest.raises(GanforgeError, match="no best checkpoint"):
+        RunFolder(plain).checkpoint_file("best")
     assert_same_state(checkpoint_of(plain)["recipe"]["generator"], checkpoint_of(digits_run)["recipe"]["generator"])
 
 
@@ -171,3 +175,18 @@ def test_bad_configs_are_refused(env: Path) -> None:
     with pytest.raises(GanforgeError, match="no such folder"):
         train(load_config("vocoder-hifigan", overrides=[*VOCODER, "data.name=wav:/nonexistent/folder"]), env / "x",
               progress=False)
+
+
+def test_own_classes_train_without_the_digit_evaluation_and_say_so(env: Path, capsys: pytest.CaptureFixture
+                                                                    ) -> None:
+    folder = env / "own-words"
+    for word, pitch in (("yes", 220.0), ("no", 330.0)):
+        (folder / word).mkdir(parents=True)
+        for i in range(6):
+            tone = 0.5 * np.sin(2 * np.pi * (pitch + 10 * i) * np.arange(8192) / 8000)
+            soundfile.write(folder / word / f"{i}.wav", tone, 8000)
+    capsys.readouterr()
+    run = train(load_config("spoken-digits", overrides=[*DIGITS, f"data.name=wav:{folder}"]), env / "own",
+                progress=False)
+    assert "no evaluation during training" in capsys.readouterr().err
+    assert (run / "checkpoints" / "last.pt").is_file() and not (run / "checkpoints" / "best.pt").exists()

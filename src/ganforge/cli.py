@@ -74,7 +74,9 @@ def resume(
     _done(resume_run(run_dir, steps, progress=not quiet))
 
 
-CheckpointOption = Annotated[str, typer.Option("--checkpoint", help="last, or best (kept when eval.every is set).")]
+CheckpointOption = Annotated[str, typer.Option(
+    "--checkpoint", help="auto (best.pt when the run kept one, else last.pt), last, or best (kept when the run "
+    "evaluated during training).")]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto, cpu, cuda, cuda:N.")]
 NoEmaOption = Annotated[bool, typer.Option("--no-ema", help="Use the raw generator, not its EMA.")]
 
@@ -96,7 +98,7 @@ def sample(
     direction: Annotated[str | None, typer.Option("--direction", help="AtoB or BtoA (translation).")] = None,
     where: Annotated[list[str] | None, typer.Option("--where", help="COLUMN=VALUE condition (tables).")] = None,
     temperature: Annotated[float | None, typer.Option("--temperature", help="Sampling temperature (text).")] = None,
-    checkpoint: CheckpointOption = "last",
+    checkpoint: CheckpointOption = "auto",
     device: DeviceOption = "cpu",
 ) -> None:
     """Draw samples from a trained run, written by the suffix of --out (the run's family decides the formats)."""
@@ -199,7 +201,7 @@ def export(
         "model.safetensors"
     ),
     no_ema: NoEmaOption = False,
-    checkpoint: CheckpointOption = "last",
+    checkpoint: CheckpointOption = "auto",
 ) -> None:
     """Export a run's generator in a format its family supports (image runs: safetensors + JSON, ONNX, TorchScript)."""
     from ganforge.runs import load_run
@@ -222,7 +224,7 @@ def serve(
     runs: Annotated[list[Path], typer.Argument(help="Run folders to serve (any family).")],
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
-    checkpoint: CheckpointOption = "last",
+    checkpoint: CheckpointOption = "auto",
     allow_host: Annotated[list[str] | None, typer.Option("--allow-host", help="Also answer requests for this "
                                                           "Host name (loopback names always).")] = None,
 ) -> None:
@@ -259,7 +261,7 @@ def eval_(
     seed: Annotated[int, typer.Option("--seed", help="Noise seed for the generated samples.", min=0, max=SEED_MAX)] = 0,
     no_ema: NoEmaOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: metrics and protocol.")] = False,
-    checkpoint: CheckpointOption = "last",
+    checkpoint: CheckpointOption = "auto",
     device: DeviceOption = "auto",
 ) -> None:
     """Measure a run with its family's metrics, each reported with its protocol."""
@@ -275,7 +277,8 @@ def eval_(
         loaded = load_run(target, request.device, not no_ema, checkpoint)
         family = loaded.family
         results = family.evaluate(RunFolder(target), loaded.model, request)
-        results.setdefault("protocol", {})["checkpoint"] = f"{checkpoint} (step {loaded.step})"
+        results.setdefault("protocol", {})["checkpoint"] = f"{loaded.checkpoint.name} (step {loaded.step})"
+        typer.echo(f"(from {loaded.checkpoint}, step {loaded.step})", err=True)
     else:  # a folder of images
         from ganforge.families import get_family
         from ganforge.families.images.evaluation import evaluate_folder

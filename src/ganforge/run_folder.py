@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ganforge.errors import GanforgeError
 
-CHECKPOINT_CHOICES = ("last", "best")
+CHECKPOINT_CHOICES = ("auto", "last", "best")
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,12 @@ class RunFolder:
         return self
 
     def checkpoint_file(self, which: str = "last") -> Path:
-        """``checkpoints/last.pt`` or ``checkpoints/best.pt``."""
+        """``checkpoints/last.pt`` or ``checkpoints/best.pt``; ``auto``: best.pt when the run kept one (its
+        evaluation during training chose it), else last.pt."""
         if which not in CHECKPOINT_CHOICES:
-            raise GanforgeError(f"unknown checkpoint '{which}': use last or best")
+            raise GanforgeError(f"unknown checkpoint '{which}': use auto, last or best")
+        if which == "auto":
+            which = "best" if self.best_checkpoint.is_file() else "last"
         path = self.checkpoint if which == "last" else self.best_checkpoint
         if which == "best" and not path.is_file():
             raise GanforgeError(f"{self.root} has no best checkpoint (it is kept when eval.every is set); "

@@ -47,7 +47,7 @@ class ServedModel:
                 "routes": [route.describe() for route in self.family.routes()], **self.family.describe(self.model)}
 
 
-def load_served_models(runs: list[str | Path], checkpoint: str = "last") -> dict[str, ServedModel]:
+def load_served_models(runs: list[str | Path], checkpoint: str = "auto") -> dict[str, ServedModel]:
     """Load every run (weights_only checkpoints); names are the folder names, made unique."""
     from ganforge.runs import load_run
 

@@ -5,6 +5,7 @@ held-out voices; with the real-vs-real floor and white noise as reference points
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -117,19 +118,21 @@ def evaluate_digits(model: SpeechModel, config: SpeechConfig, request: EvalReque
     return results
 
 
-def training_evaluation(context: TrainingContext) -> Evaluation:
+def training_evaluation(context: TrainingContext) -> Evaluation | None:
     """Every ``eval.every`` steps: accuracy, IS-like score and FD (against training clips: the held-out voices
     stay for `ganforge eval`) of ``eval.during_n`` clips from the EMA generator and fixed noise, logged as
     ``eval_*``; keeps ``checkpoints/best.pt`` by ``eval.best``. A run's accuracy swings from one checkpoint to
     the next (a digit can be lost for a thousand steps and come back; docs/speech.md), so the last is not
-    always the best."""
+    always the best. None (with a note) when the data's classes are not the classifier's digits."""
     config, data = context.config, context.data
     settings = config.eval
     with torch.random.fork_rng(devices=[]):  # building the network draws its initial weights: not from training's
         classifier = load_classifier(settings.classifier)
     if tuple(data.corpus.classes) != classifier.classes:
-        raise GanforgeError(f"eval.every needs the digit classifier's classes ({', '.join(classifier.classes)}); "
-                            f"{config.data.name} has {', '.join(data.corpus.classes)}: set eval.every=0")
+        print(f"note: no evaluation during training (eval.every): the digit classifier knows "
+              f"{', '.join(classifier.classes)}, {config.data.name} has {', '.join(data.corpus.classes)}",
+              file=sys.stderr)
+        return None
     corpus = data.corpus
     training = np.flatnonzero(~corpus.held_out)
     picked = training[np.linspace(0, len(training) - 1, min(REFERENCE_CLIPS, len(training))).astype(int)]

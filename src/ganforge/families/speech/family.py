@@ -122,7 +122,8 @@ class SpeechFamily(Family):
         if config.eval.every:
             from ganforge.families.speech.evaluation import training_evaluation
 
-            callbacks.append(training_evaluation(context))
+            evaluation = training_evaluation(context)
+            callbacks += [evaluation] if evaluation else []
         return callbacks
 
     def checkpoint_info(self, config: SpeechConfig, data: SpeechData) -> dict[str, Any]:

@@ -117,7 +117,8 @@ class Text2ImageFamily(Family):
 
         callbacks: list[Any] = [Preview(context.run.samples, write, context.config.train.sample_every)]
         if context.config.eval.every:
-            callbacks.append(evaluation.training_evaluation(context))
+            scoring = evaluation.training_evaluation(context)
+            callbacks += [scoring] if scoring else []
         return callbacks
 
     def checkpoint_info(self, config: Text2ImageConfig, data: CaptionedImages) -> dict[str, Any]:
