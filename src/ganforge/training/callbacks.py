@@ -135,6 +135,9 @@ class LossPlot(Callback):
             plot_losses(self.metrics.records, self.path)
 
 
+EVALUATION_SEED = 104729  # the noise of evaluations during training: fixed, apart from training's and eval's
+
+
 class Evaluation(Callback):
     """Every ``every`` steps: metrics of ``n`` samples (fixed noise) logged as ``eval_*``; keeps the best checkpoint.
 

@@ -16,9 +16,8 @@ from ganforge.families.images.generate import generate
 from ganforge.metrics.evaluate import LOWER_IS_BETTER, evaluate_images, flatten_scores, parse_metrics, score_keys
 from ganforge.metrics.extractors import build_extractor, default_extractor_name
 from ganforge.parallel import gather_in_rank_order
-from ganforge.training.callbacks import Evaluation
+from ganforge.training.callbacks import EVALUATION_SEED, Evaluation
 
-EVAL_SEED = 104729  # the noise of in-training evaluations: fixed, and apart from the training noise
 DEFAULT_METRICS = "fid,kid,pr"
 
 
@@ -70,7 +69,7 @@ def evaluation_callback(context: TrainingContext, network: nn.Module, every: int
         return torch.cat([p[0] for p in parts]), None if logits[0] is None else torch.cat(logits)
 
     def evaluate(generator: nn.Module) -> dict[str, float]:
-        images = generate(generator, settings.n, EVAL_SEED, share=(world.rank, world.size))
+        images = generate(generator, settings.n, EVALUATION_SEED, share=(world.rank, world.size))
         results = evaluate_images(images, against, extractor, metrics, settings.n, device=context.device,
                                   gather=gather if world.distributed else None)
         return flatten_scores(results)

@@ -17,7 +17,7 @@ from ganforge.families.speech.classifier import DigitClassifier, load_classifier
 from ganforge.families.speech.config import SpeechConfig
 from ganforge.families.speech.datasets import load_corpus
 from ganforge.families.speech.model import SpeechModel
-from ganforge.training.callbacks import Evaluation
+from ganforge.training.callbacks import EVALUATION_SEED, Evaluation
 
 METRICS = {
     "digit_accuracy": "spoken digits: share of clips the classifier hears as the requested digit (higher is better)",
@@ -25,7 +25,6 @@ METRICS = {
     "digit_fd": "spoken digits: Frechet distance of digit-classifier features to held-out voices (lower is better)",
 }
 SPLITS = 5
-DURING_TRAINING_SEED = 104729  # the noise of evaluations during training: fixed, apart from `ganforge eval`'s
 REFERENCE_CLIPS = 1000  # training clips whose classifier features are the FD reference during training
 
 
@@ -143,7 +142,7 @@ def training_evaluation(context: TrainingContext) -> Evaluation | None:
         model = SpeechModel(generator, data.codec, classifier.classes, config.data.sample_rate,
                             config.model.griffin_lim_iters, decode_power=config.model.decode_power,
                             voice_f0=config.model.decode_f0)
-        audio, labels = model.generate(settings.during_n, DURING_TRAINING_SEED)
+        audio, labels = model.generate(settings.during_n, EVALUATION_SEED)
         return score(classifier, classifier.prepare(list(audio), model.rate), labels, reference)
 
     return Evaluation(context.recipe.sampler, evaluate, settings.every, settings.best, context.run.best_checkpoint,

@@ -35,11 +35,10 @@ from ganforge.families.text2image.model import TextImageModel, draw
 from ganforge.families.text2image.scenes import ATTRIBUTES, COLOURS, HELD_OUT, POSITIONS, SHAPES, SIZES, single_scene
 from ganforge.families.text2image.words import encode_prompts
 from ganforge.metrics.frechet import frechet_distance
-from ganforge.training.callbacks import Evaluation
+from ganforge.training.callbacks import EVALUATION_SEED, Evaluation
 
 EVAL_RENDER_SEED = "shapes-captions-eval"
 ROWS = ("generated", "reference_real", "reference_shuffled")
-DURING_TRAINING_SEED = 104729  # the noise of evaluations during training: fixed, apart from `ganforge eval`'s
 
 
 @lru_cache(maxsize=4)  # rendering 864 pictures takes seconds; callers do not modify the tensors
@@ -125,7 +124,7 @@ def training_evaluation(context: TrainingContext) -> Evaluation | None:
         was_training = encoder.training
         encoder.eval()
         with torch.no_grad():
-            images = draw(generator, encoder, ids, lengths, DURING_TRAINING_SEED)
+            images = draw(generator, encoder, ids, lengths, EVALUATION_SEED)
             predicted = classify(classifier, images)
         encoder.train(was_training)
         return accuracy(predicted, labels[~held], torch.ones(len(seen), dtype=torch.bool))
