@@ -10,6 +10,19 @@ def test_default_config_is_the_digits_preset():
     assert cfg.preset == "default" and cfg.data.name == "digits"
 
 
+def test_a_step_count_clears_the_presets_time_budget(tmp_path):
+    assert load_config().train.minutes == 4.5 and load_config().train.amp == "auto"
+    for options, overrides in (({"train": {"steps": 7}}, None), (None, ["train.steps=7"])):
+        cfg = load_config("default", options=options, overrides=overrides)
+        assert cfg.train.steps == 7 and cfg.train.minutes is None
+    cfg = load_config("default", overrides=["train.steps=7", "train.minutes=2"])
+    assert cfg.train.minutes == 2  # both asked: the budget stays
+    assert load_config("default", overrides=["train.seed=3"]).train.minutes == 4.5  # other keys leave it
+    run_config = tmp_path / "config.yaml"  # a budgeted run's record keeps its budget
+    run_config.write_text("train:\n  steps: 4379\n  minutes: 4.5\n")
+    assert load_config("default", run_config).train.minutes == 4.5
+
+
 def test_overrides_are_typed_and_nested():
     assert parse_overrides(["optim.g_lr=1e-4", "data.augment=[flip, rotate]", "train.amp=bf16"]) == {
         "optim": {"g_lr": 1e-4},

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from ganforge.config import RunConfig, load_yaml_file
-from ganforge.devices import prepare_memory, resolve_device
+from ganforge.devices import prepare_memory, resolve_amp, resolve_device
 from ganforge.doctor.callback import DoctorWarnings
 from ganforge.doctor.signals import EVENTS_FILE
 from ganforge.errors import GanforgeError
@@ -50,11 +50,17 @@ def train(
     if steps is not None:  # an explicit step count wins over a time budget
         config = config.with_section("train", steps=steps, minutes=None)
     world = current_world()
-    init_distributed(world, resolve_device(config.train.device))
+    device = init_distributed(world, resolve_device(config.train.device))
     run = RunFolder(Path(broadcast_string(str(run.root), world)))  # one folder for every process
+    auto_amp = config.train.amp == "auto"
+    if auto_amp:  # chosen once and recorded, so that resume and --config repeat it
+        config = config.with_section("train", amp=broadcast_string(resolve_amp("auto", device), world))
     minutes = getattr(config.train, "minutes", None)
     budget = [TimeBudget(minutes, world)] if minutes else []
     trainer, config = build_trainer(config, run, progress, [*budget, *callbacks])  # fails on bad data first
+    if auto_amp and world.is_main:
+        what = "bf16 autocast" if config.train.amp == "bf16" else "float32 (bf16 is not faster on this device)"
+        print(f"note: train.amp=auto trains in {what} (train.amp={config.train.amp} in config.yaml)", file=sys.stderr)
     if world.is_main:
         run.root.mkdir(parents=True, exist_ok=True)
         run.config.write_text(config.to_yaml())

@@ -86,13 +86,21 @@ def load_config(
     data: dict[str, Any] = {}
     if preset:
         data = merge(data, preset_dict(preset))
-    if config_file:
-        data = merge(data, load_yaml_file(config_file))
-    if options:
-        data = merge(data, options)
-    if overrides:
-        data = merge(data, parse_overrides(overrides))
+    layers = [load_yaml_file(config_file) if config_file else None, options,
+              parse_overrides(overrides) if overrides else None]
+    for layer in layers:
+        if layer:
+            data = merge(data, steps_win_over_minutes(layer))
     return validate(data)
+
+
+def steps_win_over_minutes(layer: dict[str, Any]) -> dict[str, Any]:
+    """A layer that sets ``train.steps`` but not ``train.minutes`` asks for that many steps: it also clears a
+    wall-clock budget of the layers below it (a preset's ``minutes``), as ``--steps`` does."""
+    train = layer.get("train")
+    if isinstance(train, dict) and "steps" in train and "minutes" not in train:
+        return {**layer, "train": {**train, "minutes": None}}
+    return layer
 
 
 def family_of(config: Any) -> Family:

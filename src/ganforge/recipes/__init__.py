@@ -10,6 +10,7 @@ from torch import nn
 from ganforge.config import GANOptimConfig, LossConfig, TrainConfig
 from ganforge.data.ada import AdaptiveAugment
 from ganforge.data.diffaugment import check_policy, diff_augment
+from ganforge.devices import resolve_amp
 from ganforge.losses import build_loss
 from ganforge.optimizers import adam, build_lr_decay
 from ganforge.recipes.gan import GANRecipe
@@ -53,7 +54,7 @@ def build_gan_recipe(
         n_critic=optim.n_critic,
         ema_decay=train.ema_decay,
         ema_warmup=train.ema_warmup,
-        amp=train.amp,
+        amp=resolve_amp(train.amp, device),  # a run resolved auto already (runs.train)
         device=device,
         d_augment=d_augment,
         ada=adaptive,
@@ -66,3 +67,4 @@ def build_gan_recipe(
         generator.compile()
         discriminator.compile()
     return recipe
+
