@@ -9,6 +9,7 @@ than one real ``train`` run through typer's CliRunner, in process.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -181,6 +182,10 @@ def test_list_shows_data_models_losses_and_presets():
     assert result.exit_code == 0, result.output
     for name in ("digits8", "folder:PATH", "dcgan", "resnet", "wgan-gp", "hinge", "article-mlp-mnist", "default"):
         assert name in result.output
+    # tools find a conditional preset by the first word of the list naming one (acceptance/conditional.sh):
+    # descriptions above it must not contain such a word ("unconditional" once did)
+    first = re.search(r"[a-z0-9-]*(cond|proj|acgan)[a-z0-9-]*", result.output)
+    assert first is not None and first.group(0) == "cond-dcgan"
 
 
 # --- Ctrl-C through main() ----------------------------------------------------------------------------
