@@ -89,8 +89,9 @@ class TrainConfig(StrictModel):
     seed: int = Field(0, ge=0, lt=2**32)
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1, ...")
     amp: Literal["none", "bf16", "fp16", "auto"] = Field("none", description="mixed precision of the training "
-                                                         "step; auto: bf16 where it is fast (a CPU with bf16 units, "
-                                                         "a GPU that has it), else none")
+                                                         "step; auto: bf16 where a short trial finds it faster (CPUs "
+                                                         "with bf16 units) or the GPU has it, else none; the "
+                                                         "choice is recorded in config.yaml")
     ema_decay: float = Field(0.999, ge=0, lt=1, description="0 turns the generator EMA off")
     ema_warmup: bool = Field(True, description="ramp the EMA decay up as (1+t)/(10+t)")
     log_every: int = Field(25, gt=0)

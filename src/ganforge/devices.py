@@ -70,7 +70,7 @@ def conv_step_seconds(dtype: torch.dtype | None, rounds: int = 4) -> float:
 
 
 def bf16_is_faster_on_cpu() -> bool:
-    """Whether bf16 autocast pays on this CPU: it has bf16 units, and a short convolution trial (about 0.2 s)
+    """Whether bf16 autocast pays on this CPU: it has bf16 units, and a short convolution trial (about 0.3 s)
     runs at least ``BF16_MIN_SPEEDUP`` times faster in bf16. The flags alone do not settle it: on one
     AVX512-BF16 machine without AMX bf16 was slower than float32 (docs/speed.md), on another 1.3x faster."""
     if not cpu_has_bf16_units():

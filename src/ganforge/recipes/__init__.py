@@ -67,4 +67,3 @@ def build_gan_recipe(
         generator.compile()
         discriminator.compile()
     return recipe
-
