@@ -43,8 +43,9 @@ def build_translation_generators(config):
     networks = build_generators(config)
     return networks["AtoB"], networks.get("BtoA")
 
+# the paper's pix2pix, whatever the preset:
 TINY_PIX2PIX = ["data.size=16", "data.batch_size=8", "model.g_width=8", "model.d_width=8", "model.unet_depth=4",
-                "model.color_scale=1", "loss.adv_weight=1", "loss.recon=l1",  # the paper's pix2pix, whatever the preset
+                "model.color_scale=1", "model.color_guide=0", "loss.adv_weight=1", "loss.recon=l1",
                 "train.log_every=5", "train.sample_every=10", "train.checkpoint_every=10", "train.device=cpu"]
 TINY_CYCLEGAN = ["data.size=16", "data.batch_size=8", "model.g_width=8", "model.d_width=8", "model.resnet_blocks=2",
                  "train.log_every=5", "train.sample_every=10", "train.checkpoint_every=10", "train.device=cpu"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -15,7 +17,14 @@ from ganforge.families.translation.color import compose_lab, hue_error, lab_to_r
 from ganforge.families.translation.data import build_pair_dataset, split_pair
 from ganforge.families.translation.family import build_generators
 from ganforge.families.translation.nets import LabColorizer
-from ganforge.families.translation.photos import COLORIZE_HELD_OUT, COLORIZE_TRAIN
+from ganforge.families.translation.photos import (
+    COLORIZE_HELD_OUT,
+    COLORIZE_TRAIN,
+    INSTALLED_PHOTO_COUNT,
+    PHOTO_SOURCES,
+    PhotoSource,
+    installed_photo_files,
+)
 from ganforge.runs import load_run
 from ganforge.training.checkpoint import seed_everything
 
@@ -102,6 +111,19 @@ def lab_run(tmp_path_factory):
 def test_the_held_out_photos_stay_out_of_training():
     assert not set(COLORIZE_TRAIN) & set(COLORIZE_HELD_OUT)
     assert "cat" not in COLORIZE_TRAIN  # scikit-image's cat is the held-out chelsea
+
+
+def test_installed_photos_are_found_by_name_under_their_folders_in_list_order(tmp_path):
+    for relative in ("nature/b.jpg", "a.jpg", "other/a.jpg", "not-listed.jpg", "second/c.png"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.zeros((300, 400, 3), np.uint8)).save(tmp_path / relative)
+    sources = (PhotoSource("one", tmp_path, ("b.jpg", "missing.jpg", "a.jpg")),
+               PhotoSource("two", tmp_path / "second", ("c.png",)), PhotoSource("gone", tmp_path / "nope", ("d.jpg",)))
+    found = installed_photo_files(sources)
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["nature/b.jpg", "a.jpg", "second/c.png"]
+    held_out = {Path(name.split(":")[-1]).stem for name in COLORIZE_HELD_OUT}
+    assert not held_out & {Path(name).stem for source in PHOTO_SOURCES for name in source.names}
+    assert sum(len(set(s.names)) for s in PHOTO_SOURCES) == INSTALLED_PHOTO_COUNT  # no name twice in a source
 
 
 def test_a_lab_generator_predicts_ab_and_its_training_lowers_the_ab_error(lab_run):
@@ -210,7 +232,8 @@ def test_color_gain_mutes_the_output_colors_and_zero_gives_the_gray_back():
     gray = torch.rand(2, 1, 32, 48) * 1.6 - 0.8
     outputs, predictions = {}, {}
     for gain in (1.0, 0.5, 0.0):
-        config = lab_config(f"model.color_gain={gain}").with_section("model", a_channels=1, b_channels=3)
+        config = lab_config(f"model.color_gain={gain}", "model.color_guide=0")
+        config = config.with_section("model", a_channels=1, b_channels=3)
         seed_everything(0)
         colorizer = build_generators(config)["AtoB"].eval()
         with torch.no_grad():

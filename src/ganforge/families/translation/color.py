@@ -10,6 +10,7 @@ up to 0.005). Images are ``[..., 3, H, W]``: RGB in [0, 1]; Lab with L in [0, 10
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 AB_SCALE = 110.0  # a, b divided by this lie in about [-1, 1] (the pix2pix colorization mode's scale)
@@ -84,6 +85,32 @@ def compose_lab(gray: Tensor, ab: Tensor) -> Tensor:
     ``AB_SCALE``, 2 channels) -> RGB in [-1, 1]. With ab = 0 this gives the gray input back."""
     lab = torch.cat([gray_to_lightness((gray + 1) / 2), ab * AB_SCALE], dim=-3)
     return lab_to_rgb(lab) * 2 - 1
+
+
+def box_mean(x: Tensor, radius: int) -> Tensor:
+    """The mean of ``x`` ``[N, C, H, W]`` over (2 radius + 1)-pixel squares, as two 1-D passes; the squares
+    are cut at the borders (the mean of the pixels inside the image), so any image size works."""
+    size = 2 * radius + 1
+    rows = F.avg_pool2d(x, (size, 1), stride=1, padding=(radius, 0), count_include_pad=False)
+    return F.avg_pool2d(rows, (1, size), stride=1, padding=(0, radius), count_include_pad=False)
+
+
+def guided_filter(source: Tensor, guide: Tensor, radius: int, eps: float) -> Tensor:
+    """He et al. (2010)'s guided filter: ``source`` ``[N, C, H, W]`` smoothed in (2 radius + 1)-pixel
+    squares except across the edges of ``guide`` ``[N, 1, H, W]``.
+
+    In each square the output is the least-squares fit ``alpha * guide + beta`` of the source, with ``eps``
+    (in squared guide units) as the ridge on ``alpha``: where the guide is flat (its variance much below
+    ``eps``) the output is the source's local mean, and where the guide has an edge the output follows it.
+    For colorization (source a, b; guide L) this is the prior of Levin et al. (2004), neighbours of similar
+    lightness have similar colors: the colors cannot carry texture that the lightness does not have.
+    """
+    guide_mean, source_mean = box_mean(guide, radius), box_mean(source, radius)
+    covariance = box_mean(guide * source, radius) - guide_mean * source_mean
+    variance = box_mean(guide * guide, radius) - guide_mean * guide_mean
+    alpha = covariance / (variance + eps)
+    beta = source_mean - alpha * guide_mean
+    return box_mean(alpha, radius) * guide + box_mean(beta, radius)
 
 
 def target_ab(rgb: Tensor) -> Tensor:

@@ -38,6 +38,12 @@ class Pix2PixConfig(TranslationFields):
                              "data.size / color_scale pixels covering the whole crop (more context per pixel)")
     color_gain: float = Field(1.0, ge=0, le=1, description="lab only: the output's a, b are G's times this (training "
                               "is unchanged); below 1 mutes all colors towards gray, 0 gives the gray input back")
+    color_guide: int = Field(0, ge=0, le=64, description="lab only: radius (pixels of the output) of a guided filter "
+                             "on G's a, b with the input's L as the guide, so colors change only where lightness "
+                             "does (Levin et al. 2004's prior); 0: off. Training is unchanged (it is read when a "
+                             "run is loaded)")
+    color_guide_eps: float = Field(10.0, gt=0, description="lab only: the guided filter's ridge in squared L units "
+                                   "(L in 0-100): lightness variations well below its square root count as flat")
 
 
 class CycleGANConfig(TranslationFields):

@@ -9,7 +9,7 @@ crop applies to both halves of a pair alike.
 - ``colorize:PATH``: any folder of color photos; A is the gray version (ITU-R 601 luminance), B the color.
   Random square crops of ``size`` from photos scaled to a shorter side of 256.
 - ``colorize-photos``: the same from the photos that ship with scikit-image and scikit-learn, plus the
-  desktop-background photos of a few Debian packages when installed (``photos.py``; offline). Three photos
+  photos of a few Debian packages when installed (``photos.py``; offline). Three photos
   are held out for evaluation (``COLORIZE_HELD_OUT``) and never used in training.
 - ``unpaired:PATH_A,PATH_B``: two folders, no correspondence (CycleGAN). A is paired with a fixed random
   B per item; the losses never use the pairing.
@@ -31,7 +31,7 @@ from ganforge.errors import GanforgeError
 from ganforge.families.translation.photos import (
     COLORIZE_HELD_OUT,
     COLORIZE_TRAIN,
-    DESKTOP_PHOTOS,
+    INSTALLED_PHOTO_COUNT,
     held_out_photos,
     load_photo,
     scale_short_side,
@@ -196,8 +196,8 @@ def build_digit_styles(size: int | None, channels: int | None, root: object = No
 
 PAIR_DATA_DESCRIPTIONS = {
     "colorize-photos": f"pairs (gray, color) of {COLORIZE_CROPS:,} random crops of {len(COLORIZE_TRAIN)} photos "
-                       f"bundled with scikit-image/-learn and {len(DESKTOP_PHOTOS)} desktop-background photos when "
-                       "installed (offline; pix2pix)",
+                       f"bundled with scikit-image/-learn and up to {INSTALLED_PHOTO_COUNT} from Debian packages "
+                       "(photos, when installed; offline; pix2pix)",
     "digit-styles": "unpaired: scikit-learn 8x8 digits scaled to 28x28 (A) and the embedded MNIST digits (B) "
                     "(offline; CycleGAN)",
     "paired:PATH": "pix2pix pairs: PATH/A and PATH/B with matching names, or side-by-side A|B images",

@@ -89,7 +89,7 @@ class TranslationFamily(Family):
                 f"{need} (got {side}); set data.size (e.g. {max(need, 32)}) or model.unet_depth"
             )
         a, b = data.pair_channels
-        lab_only = {"color_scale": 1, "color_gain": 1.0}
+        lab_only = {"color_scale": 1, "color_gain": 1.0, "color_guide": 0}
         for name, neutral in lab_only.items():
             if getattr(config.model, name, neutral) != neutral and config.model.color_space != "lab":
                 raise GanforgeError(f"model.{name} applies to model.color_space=lab (G predicts a, b); use "

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganforge.families.translation.color import compose_lab
+from ganforge.families.translation.color import compose_lab, gray_to_lightness, guided_filter
 from ganforge.families.translation.config import TranslationFields
 from ganforge.nets.layers import dcgan_init, leaky_relu
 
@@ -129,25 +129,34 @@ class LabColorizer(nn.Module):
     """Colorization in Lab: ``net`` maps the gray input ([-1, 1], 1 channel) to a, b (2 channels, tanh, divided
     by ``AB_SCALE``); ``forward`` returns the RGB image made of the input's L and those a, b, in [-1, 1].
     With ``color_scale`` k > 1, ``net`` sees the input shrunk k times (area average) and its a, b are
-    scaled back up (bilinear), while L keeps the full resolution. ``color_gain`` multiplies the a, b of the
-    output (not of ``predict_ab``). The recipe trains ``predict_ab``; everything else (translate, serve,
-    previews) sees RGB."""
+    scaled back up (bilinear), while L keeps the full resolution. The output's a, b are ``predict_ab``'s
+    passed through a guided filter when ``guide_radius`` r > 0 (``color.guided_filter``, squares of 2r + 1
+    pixels, ridge ``guide_eps`` in squared L units, the input's L as the guide: colors change only where
+    lightness does), then multiplied by ``color_gain``. The recipe trains ``predict_ab``, without either;
+    everything else (translate, serve, previews) sees RGB."""
 
-    def __init__(self, net: nn.Module, color_scale: int = 1, color_gain: float = 1.0) -> None:
+    def __init__(self, net: nn.Module, color_scale: int = 1, color_gain: float = 1.0, guide_radius: int = 0,
+                 guide_eps: float = 10.0) -> None:
         super().__init__()
         self.net = net
         self.color_scale = color_scale
         self.color_gain = color_gain
+        self.guide_radius, self.guide_eps = guide_radius, guide_eps
         self.required_multiple = net.required_multiple * color_scale
 
     def predict_ab(self, gray: Tensor) -> Tensor:
         if self.color_scale == 1:
-            return self.net(gray)
-        ab = self.net(F.avg_pool2d(gray, self.color_scale))
-        return F.interpolate(ab, size=gray.shape[-2:], mode="bilinear", align_corners=False)
+            ab = self.net(gray)
+        else:
+            ab = self.net(F.avg_pool2d(gray, self.color_scale))
+            ab = F.interpolate(ab, size=gray.shape[-2:], mode="bilinear", align_corners=False)
+        return ab
 
     def forward(self, gray: Tensor) -> Tensor:
-        return compose_lab(gray, self.color_gain * self.predict_ab(gray))
+        ab = self.predict_ab(gray)
+        if self.guide_radius:
+            ab = guided_filter(ab, gray_to_lightness((gray + 1) / 2), self.guide_radius, self.guide_eps)
+        return compose_lab(gray, self.color_gain * ab)
 
 
 def build_translator(cfg: TranslationFields, in_channels: int, out_channels: int) -> nn.Module:
@@ -156,7 +165,8 @@ def build_translator(cfg: TranslationFields, in_channels: int, out_channels: int
     if getattr(cfg, "color_space", "rgb") == "lab":
         return LabColorizer(UNetGenerator(1, 2, cfg.g_width, cfg.unet_depth) if cfg.generator == "unet"
                             else ResNetTranslator(1, 2, cfg.g_width, cfg.resnet_blocks), color_scale(cfg),
-                            getattr(cfg, "color_gain", 1.0))
+                            getattr(cfg, "color_gain", 1.0), getattr(cfg, "color_guide", 0),
+                            getattr(cfg, "color_guide_eps", 10.0))
     if cfg.generator == "unet":
         return UNetGenerator(in_channels, out_channels, cfg.g_width, cfg.unet_depth)
     return ResNetTranslator(in_channels, out_channels, cfg.g_width, cfg.resnet_blocks)

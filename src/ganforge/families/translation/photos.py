@@ -1,14 +1,16 @@
-"""The offline photos of ``colorize-photos``: bundled with Python packages, plus desktop-background photos.
+"""The offline photos of ``colorize-photos``: bundled with Python packages, plus photos from Debian packages.
 
 - Bundled: the natural color photos that ship with scikit-image, scikit-learn and matplotlib. Three are held
   out for evaluation (``COLORIZE_HELD_OUT``) and never used in training. (scikit-image's ``cat`` is the
   held-out ``chelsea``, so it is left out too; its microscopy and astronomy images are not photos of the
   world and taught the old RGB model a red-orange palette, so they are left out as well.)
-- Desktop backgrounds: the photographs (not the abstract art) of Debian's ``mate-backgrounds``,
-  ``lomiri-wallpapers-16.04`` and ``lomiri-wallpapers-20.04``, found by file name under
-  ``/usr/share/backgrounds`` when those packages are installed (``DESKTOP_PHOTOS``).
+- Installed (``PHOTO_SOURCES``), used when their Debian package is: the photographs (not the abstract art)
+  of ``mate-backgrounds``, ``lomiri-wallpapers-16.04`` and ``lomiri-wallpapers-20.04`` (landscapes, plants,
+  insects), the sample photos of ``opencv-doc`` (fruit, animals, a dog, buildings, a footballer, objects)
+  and the demo album of ``kphotoalbum`` (people, faces, pets, rooms; two of its photos lie on their side,
+  as the album stores them).
 
-Every photo is scaled to a shorter side of 256. The scaled desktop photos are cached under
+Every photo is scaled to a shorter side of 256. The scaled installed photos are cached under
 ``$GANFORGE_DATA/colorize-photos/`` with a version and the list of files they came from, since decoding
 the multi-megapixel JPEGs takes seconds.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,22 +33,42 @@ from ganforge.errors import GanforgeError
 PHOTO_SHORT_SIDE = 256
 COLORIZE_TRAIN = ("astronaut", "rocket", "stereo_motorcycle", "sklearn:china.jpg", "sklearn:flower.jpg")
 COLORIZE_HELD_OUT = ("chelsea", "coffee", "matplotlib:grace_hopper.jpg")
-DESKTOP_PHOTO_DIR = Path("/usr/share/backgrounds")
-DESKTOP_PACKAGES = ("mate-backgrounds", "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04")
-DESKTOP_PHOTOS = (
-    # mate-backgrounds (nature/)
-    "Aqua.jpg", "Blinds.jpg", "Dune.jpg", "FreshFlower.jpg", "Garden.jpg", "GreenMeadow.jpg", "LadyBird.jpg",
-    "RainDrops.jpg", "Storm.jpg", "TwoWings.jpg", "Wood.jpg", "YellowFlower.jpg",
-    # lomiri-wallpapers-16.04
-    "Bridge_by_Sander_Klootwijk.jpg", "Dragonfly_by_Bolly.jpg", "Picture_0B_by_freespace.jpg",
-    "Picture_1A_by_freespace.jpg", "Wine_by_Jakkub_Mede.jpg", "aitzgorri_by_Aitzol_Berasategi.jpg",
-    "free_by_Peter_Nerlich.jpg", "friends_by_Aitzol_Berasategi.jpg", "greentock_by_Peter_Nerlich.jpg",
-    "life_by_Aitzol_Berasategi.jpg", "picosdeeuropa_by_Aitzol_Berasategi.jpg",
-    "seeding_by_Clements_Engelhardt.jpg", "sunset_by_Aitzol_Berasategi.jpg",
-    # lomiri-wallpapers-20.04
-    "Infinite-Sea_by_Aury88.jpg", "Kleiber_by_Lukas_Baubkus.jpg",
+
+
+@dataclass(frozen=True)
+class PhotoSource:
+    """Photos that a Debian package installs: files called ``names``, found anywhere under ``folder``."""
+
+    package: str
+    folder: Path
+    names: tuple[str, ...]
+
+
+PHOTO_SOURCES = (
+    PhotoSource("mate-backgrounds", Path("/usr/share/backgrounds"), (
+        "Aqua.jpg", "Blinds.jpg", "Dune.jpg", "FreshFlower.jpg", "Garden.jpg", "GreenMeadow.jpg", "LadyBird.jpg",
+        "RainDrops.jpg", "Storm.jpg", "TwoWings.jpg", "Wood.jpg", "YellowFlower.jpg")),
+    PhotoSource("lomiri-wallpapers-16.04", Path("/usr/share/backgrounds"), (
+        "Bridge_by_Sander_Klootwijk.jpg", "Dragonfly_by_Bolly.jpg", "Picture_0B_by_freespace.jpg",
+        "Picture_1A_by_freespace.jpg", "Wine_by_Jakkub_Mede.jpg", "aitzgorri_by_Aitzol_Berasategi.jpg",
+        "free_by_Peter_Nerlich.jpg", "friends_by_Aitzol_Berasategi.jpg", "greentock_by_Peter_Nerlich.jpg",
+        "life_by_Aitzol_Berasategi.jpg", "picosdeeuropa_by_Aitzol_Berasategi.jpg",
+        "seeding_by_Clements_Engelhardt.jpg", "sunset_by_Aitzol_Berasategi.jpg")),
+    PhotoSource("lomiri-wallpapers-20.04", Path("/usr/share/backgrounds"), (
+        "Infinite-Sea_by_Aury88.jpg", "Kleiber_by_Lukas_Baubkus.jpg")),
+    PhotoSource("opencv-doc", Path("/usr/share/doc/opencv-doc/examples/data"), (
+        "aero1.jpg", "aero3.jpg", "aloeL.jpg", "apple.jpg", "baboon.jpg", "board.jpg", "building.jpg",
+        "butterfly.jpg", "chicky_512.png", "ela_original.jpg", "fruits.jpg", "home.jpg", "left.jpg", "leuvenA.jpg",
+        "licenseplate_motion.jpg", "messi5.jpg", "orange.jpg", "rubberwhale1.png", "squirrel_cls.jpg", "stuff.jpg")),
+    PhotoSource("kphotoalbum", Path("/usr/share/kphotoalbum/demo"), (
+        "anne_helene.jpg", "bar55.jpg", "bar55_2.jpg", "blackie.jpg", "cold_water.jpg", "donna.jpg", "donna_2.jpg",
+        "grand_canyon_1.jpg", "grand_canyon_2.jpg", "grand_canyon_3.jpg", "jesper.jpg", "jesper_2.jpg",
+        "new_wave_1.jpg", "new_wave_2.jpg", "pool.jpg", "pool_2.jpg", "qt-logo.jpg", "skagen.jpg", "skagen_2.jpg",
+        "snow.jpg", "spiff.jpg", "spiff_2.jpg", "sunset.jpg", "wayne.jpg")),
 )  # fmt: skip
-CACHE_VERSION = 1
+PHOTO_PACKAGES = tuple(source.package for source in PHOTO_SOURCES)
+INSTALLED_PHOTO_COUNT = sum(len(source.names) for source in PHOTO_SOURCES)
+CACHE_VERSION = 2
 
 
 def load_photo(name: str) -> torch.Tensor:
@@ -75,14 +98,18 @@ def scale_short_side(image: torch.Tensor, side: int = PHOTO_SHORT_SIDE) -> torch
     return TF.resize(image, [side], antialias=True)
 
 
-def desktop_photo_files(folder: Path = DESKTOP_PHOTO_DIR) -> list[Path]:
-    """The installed ``DESKTOP_PHOTOS`` under ``folder``, in the order of that list (one file per name)."""
-    if not folder.is_dir():
-        return []
-    found: dict[str, Path] = {}
-    for path in sorted(folder.rglob("*.jpg")):
-        found.setdefault(path.name, path)
-    return [found[name] for name in DESKTOP_PHOTOS if name in found]
+def installed_photo_files(sources: tuple[PhotoSource, ...] = PHOTO_SOURCES) -> list[Path]:
+    """The files of ``sources`` that are installed, source by source in the order of their names."""
+    files = []
+    for source in sources:
+        if not source.folder.is_dir():
+            continue
+        found: dict[str, Path] = {}
+        for path in sorted(source.folder.rglob("*")):
+            if path.name in source.names and path.is_file():
+                found.setdefault(path.name, path)
+        files += [found[name] for name in source.names if name in found]
+    return files
 
 
 def read_scaled(path: Path, side: int = PHOTO_SHORT_SIDE) -> torch.Tensor:
@@ -98,12 +125,12 @@ def _cache_file(files: list[Path]) -> Path:
 
     key = "\n".join(f"{p}:{p.stat().st_size}" for p in files) + f"\n{PHOTO_SHORT_SIDE}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return data_root() / "colorize-photos" / f"desktop-v{CACHE_VERSION}-{digest}.pt"
+    return data_root() / "colorize-photos" / f"installed-v{CACHE_VERSION}-{digest}.pt"
 
 
-def desktop_photos() -> list[torch.Tensor]:
-    """The installed desktop-background photos at a shorter side of 256 (cached); [] if none is installed."""
-    files = desktop_photo_files()
+def installed_photos(sources: tuple[PhotoSource, ...] = PHOTO_SOURCES) -> list[torch.Tensor]:
+    """The installed photos of ``sources`` at a shorter side of 256 (cached); [] if none is installed."""
+    files = installed_photo_files(sources)
     if not files:
         return []
     cache = _cache_file(files)
@@ -127,14 +154,14 @@ _warned = False
 
 
 def training_photos() -> list[torch.Tensor]:
-    """All training photos of ``colorize-photos`` (bundled + installed desktop photos), shorter side 256."""
+    """All training photos of ``colorize-photos`` (bundled + installed), shorter side 256."""
     global _warned
-    desktop = desktop_photos()
-    if not desktop and not _warned:
+    installed = installed_photos()
+    if len(installed) < INSTALLED_PHOTO_COUNT and not _warned:
         _warned = True
-        print(f"note: colorize-photos uses the {len(COLORIZE_TRAIN)} bundled photos only; install the Debian "
-              f"packages {', '.join(DESKTOP_PACKAGES)} for {len(DESKTOP_PHOTOS)} more", file=sys.stderr)
-    return [scale_short_side(load_photo(n)) for n in COLORIZE_TRAIN] + desktop
+        print(f"note: colorize-photos found {len(installed)} of its {INSTALLED_PHOTO_COUNT} photos from Debian "
+              f"packages; install {' '.join(PHOTO_PACKAGES)} for all of them", file=sys.stderr)
+    return [scale_short_side(load_photo(n)) for n in COLORIZE_TRAIN] + installed
 
 
 def held_out_photos() -> dict[str, torch.Tensor]:
