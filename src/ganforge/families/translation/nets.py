@@ -146,11 +146,9 @@ class LabColorizer(nn.Module):
 
     def predict_ab(self, gray: Tensor) -> Tensor:
         if self.color_scale == 1:
-            ab = self.net(gray)
-        else:
-            ab = self.net(F.avg_pool2d(gray, self.color_scale))
-            ab = F.interpolate(ab, size=gray.shape[-2:], mode="bilinear", align_corners=False)
-        return ab
+            return self.net(gray)
+        ab = self.net(F.avg_pool2d(gray, self.color_scale))
+        return F.interpolate(ab, size=gray.shape[-2:], mode="bilinear", align_corners=False)
 
     def forward(self, gray: Tensor) -> Tensor:
         ab = self.predict_ab(gray)
